@@ -1,0 +1,1 @@
+"""Inference: segmentation of documents into units and batch classification."""

@@ -1,0 +1,162 @@
+"""Batch classification: read units as a stream, score them in length-sorted batches, write rows."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from infer.inputs import iter_inputs
+from infer.outputs import RowWriter
+from stanceframe.modeling import load_model, read_model_json, TRAINING_ARGS_NAME
+from stanceframe.predict import decide, predict_probs
+
+
+class Classifier:
+    """A loaded model that turns units into prediction rows."""
+
+    def __init__(self, model_dir: str | Path, max_length: int | None = None, max_tokens: int = 8192,
+                 num_threads: int = 0):
+        if num_threads:
+            torch.set_num_threads(num_threads)
+        self.model_dir = Path(model_dir)
+        self.model, self.tokenizer, self.thresholds, self.schema = load_model(model_dir)
+        trained_length = read_model_json(model_dir, TRAINING_ARGS_NAME).get("max_length", 256)
+        self.max_length = max_length or trained_length
+        self.max_tokens = max_tokens
+
+    @property
+    def stance_labels(self) -> list[str]:
+        return self.model.stance_labels
+
+    @property
+    def frame_labels(self) -> list[str]:
+        return self.model.frame_labels
+
+    def predict(self, units: list[dict]) -> list[dict]:
+        """One prediction row per unit, in input order."""
+        stance_p, frame_p, truncated = predict_probs(
+            self.model, self.tokenizer, [u["text"] for u in units], [u.get("kind") for u in units],
+            max_length=self.max_length, max_tokens=self.max_tokens)
+        stances, frames = decide(stance_p, frame_p, self.stance_labels, self.frame_labels, self.thresholds)
+        rows = []
+        for i, unit in enumerate(units):
+            rows.append({**unit, "stance": stances[i],
+                         "stance_scores": {k: round(float(v), 5) for k, v in zip(self.stance_labels, stance_p[i])},
+                         "frames": frames[i],
+                         "frame_scores": {k: round(float(v), 5) for k, v in zip(self.frame_labels, frame_p[i])},
+                         "truncated": bool(truncated[i])})
+        return rows
+
+    def predict_texts(self, texts: list[str], kind: str = "paragraph") -> list[dict]:
+        return self.predict([{"id": str(i), "text": t, "kind": kind} for i, t in enumerate(texts)])
+
+
+@dataclass
+class RunCounts:
+    units_in: int = 0
+    classified: int = 0
+    skipped: Counter = field(default_factory=Counter)  # reason → count
+
+    def closing_line(self) -> str:
+        total = sum(self.skipped.values())
+        reasons = f" ({', '.join(f'{n} {r}' for r, n in self.skipped.most_common())})" if total else ""
+        return f"{self.units_in} units in, {self.classified} classified, {total} skipped{reasons}"
+
+
+def chunks(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class DocumentSummary:
+    """Per-document stance and frame counts, accumulated while rows stream past."""
+
+    def __init__(self, stance_labels: list[str], frame_labels: list[str]):
+        self.stance_labels, self.frame_labels = stance_labels, frame_labels
+        self.docs: dict[str, Counter] = defaultdict(Counter)
+
+    def add(self, rows: list[dict]) -> None:
+        for row in rows:
+            counts = self.docs[row["doc_id"]]
+            counts["units"] += 1
+            counts[f"stance:{row['stance']}"] += 1
+            for frame in row["frames"]:
+                counts[f"frame:{frame}"] += 1
+
+    def rows(self) -> list[dict]:
+        out = []
+        for doc_id, counts in self.docs.items():
+            row = {"doc_id": doc_id, "units": counts["units"]}
+            row.update({s: counts[f"stance:{s}"] for s in self.stance_labels})
+            row.update({f: counts[f"frame:{f}"] for f in self.frame_labels})
+            out.append(row)
+        return out
+
+    def write(self, path: str | Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows = self.rows()
+        if path.suffix.lower() == ".json":
+            path.write_text(json.dumps(rows, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            return
+        import csv
+
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["doc_id", "units", *self.stance_labels, *self.frame_labels])
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+def classify_paths(paths: list[str], classifier: Classifier, out: str | Path, summary: str | Path | None = None,
+                   documents: bool = False, text_column: str = "text", chunk_size: int = 512,
+                   errors_path: str | Path | None = None, progress: bool = True) -> RunCounts:
+    """Classify every unit of ``paths`` into ``out``; skipped inputs go to ``errors_path``."""
+    counts = RunCounts()
+    writer = RowWriter(out, classifier.stance_labels, classifier.frame_labels)
+    doc_summary = DocumentSummary(classifier.stance_labels, classifier.frame_labels)
+    errors = []
+    bar = tqdm(desc="classify", unit=" units", disable=not progress, file=sys.stderr)
+    try:
+        for chunk in chunks(iter_inputs(paths, documents=documents, text_column=text_column), chunk_size):
+            units = []
+            for item in chunk:
+                if "error" in item:
+                    errors.append(item)
+                    counts.skipped[item["error"].split(" (")[0]] += 1
+                    if item.get("line") is not None or item.get("id") is not None:
+                        counts.units_in += 1  # a unit-level failure is a unit that came in
+                else:
+                    units.append(item)
+            counts.units_in += len(units)
+            rows = classifier.predict(units) if units else []
+            writer.write(rows)
+            doc_summary.add(rows)
+            counts.classified += len(rows)
+            bar.update(len(chunk))
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        bar.close()
+    writer.close()
+    if summary:
+        doc_summary.write(summary)
+    if errors:
+        errors_path = Path(errors_path) if errors_path else Path(out).with_suffix(".errors.jsonl")
+        with open(errors_path, "w", encoding="utf-8") as handle:
+            for item in errors:
+                handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+    return counts

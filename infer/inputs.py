@@ -1,0 +1,158 @@
+"""Read inputs lazily: documents to segment, or tables of units (JSONL, CSV, Parquet).
+
+Every input yields either units or error records, so nothing is lost silently:
+
+    {"id", "doc_id", "unit_index", "kind", "author", "text", **extra columns}
+    {"error": reason, "path": file, "line": line or None, "id": unit id or None}
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from infer.segment import segment_text
+from stanceframe.errors import InputError
+
+TABLE_SUFFIXES = {".jsonl", ".ndjson", ".csv", ".tsv", ".parquet"}
+UNIT_KEYS = ("id", "doc_id", "unit_index", "kind", "author", "text")
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+def discover(paths: list[str | Path]) -> Iterator[tuple[Path, str]]:
+    """(file, document id) for every input file; directories are walked in sorted order."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
+                yield child, child.relative_to(path).as_posix()
+        else:
+            yield path, path.name
+
+
+def read_text_file(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read ({exc.strerror})") from None
+    if b"\x00" in data[:4096]:
+        raise InputError(path, "binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(path, "not UTF-8 text") from None
+
+
+def iter_table_rows(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line or row number, row) pairs; a malformed JSONL line yields an InputError in place of the row."""
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        with open(path, encoding="utf-8-sig") as handle:
+            for lineno, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield lineno, InputError(path, f"malformed JSON ({exc.msg})", lineno)
+                    continue
+                if not isinstance(row, dict):
+                    yield lineno, InputError(path, "line is not a JSON object", lineno)
+                    continue
+                yield lineno, row
+    elif suffix in (".csv", ".tsv"):
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")
+            for row in reader:
+                yield reader.line_num, row
+    elif suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        number = 0
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
+            for row in batch.to_pylist():
+                number += 1
+                yield number, row
+    else:
+        raise InputError(path, f"unknown table format {suffix!r}")
+
+
+def table_columns(path: Path) -> list[str] | None:
+    """Column names where the format declares them up front (CSV header, Parquet schema)."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            return next(csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ","), [])
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).schema_arrow.names
+    return None
+
+
+def _error(exc: InputError, unit_id: str | None = None) -> dict:
+    return {"error": exc.reason, "path": exc.path, "line": exc.line, "id": unit_id}
+
+
+def _segment_units(text: str, doc_id: str, extra: dict) -> Iterator[dict]:
+    for unit in segment_text(text, doc_id).units:
+        yield {"id": f"{doc_id}:{unit.unit_index}", "doc_id": doc_id, "unit_index": unit.unit_index,
+               "kind": unit.kind, "author": unit.author, "text": unit.text, **extra}
+
+
+def iter_inputs(paths: list[str | Path], documents: bool = False, text_column: str = "text") -> Iterator[dict]:
+    """Units (and error records) from every input, in order."""
+    for path, doc_name in discover(paths):
+        try:
+            if path.suffix.lower() in TABLE_SUFFIXES:
+                yield from _table_units(path, documents, text_column)
+            else:
+                yield from _segment_units(read_text_file(path), doc_name, {})
+        except InputError as exc:
+            yield _error(exc)
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            yield _error(InputError(path, f"cannot read ({exc})"))
+
+
+def _table_units(path: Path, documents: bool, text_column: str) -> Iterator[dict]:
+    if not path.exists():
+        raise InputError(path, "no such file")
+    columns = table_columns(path)
+    if columns is not None and text_column not in columns:
+        raise InputError(path, f"no {text_column!r} column (columns: {', '.join(columns) or 'none'})")
+    next_index: dict[str, int] = {}
+    for number, row in iter_table_rows(path):
+        if isinstance(row, InputError):
+            yield _error(row)
+            continue
+        text = row.get(text_column)
+        if text is None or (isinstance(text, float) and text != text):
+            yield _error(InputError(path, f"no {text_column!r} value", number), _str(row.get("id")))
+            continue
+        text = str(text)
+        extra = {k: v for k, v in row.items() if k not in UNIT_KEYS and k != text_column}
+        if documents:
+            doc_id = _str(row.get("doc_id")) or _str(row.get("id")) or f"{path.name}:{number}"
+            yield from _segment_units(text, doc_id, extra)
+            continue
+        doc_id = _str(row.get("doc_id")) or path.name
+        index = row.get("unit_index")
+        if index is None or index == "":
+            index = next_index.get(doc_id, 0)
+        index = int(index)
+        next_index[doc_id] = index + 1
+        yield {"id": _str(row.get("id")) or f"{doc_id}:{index}", "doc_id": doc_id, "unit_index": index,
+               "kind": row.get("kind") or "paragraph", "author": row.get("author") or None,
+               "text": text, **extra}
+
+
+def _str(value) -> str | None:
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        return None
+    return str(value)

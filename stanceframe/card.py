@@ -1,0 +1,46 @@
+"""The generated model card (README.md inside a saved model directory)."""
+
+from __future__ import annotations
+
+from stanceframe.schema import LabelSchema
+
+
+def _metric_rows(metrics: dict) -> list[str]:
+    rows = []
+    for split in ("dev", "test"):
+        m = metrics.get(split)
+        if m:
+            rows.append(f"| {split} | {m['n']} | {m['stance']['accuracy']:.3f} | {m['stance']['macro_f1']:.3f} | "
+                        f"{m['frames']['micro_f1']:.3f} | {m['frames']['macro_f1']:.3f} |")
+    return rows
+
+
+def model_card(schema: LabelSchema, settings: dict, metrics: dict, data_counts: dict,
+               thresholds: dict[str, float], extra: dict | None = None) -> str:
+    lines = [
+        f"# stanceframe model: {schema.name} v{schema.version}",
+        "",
+        "A fine-tuned encoder with two heads: **stance** (one label per unit, softmax) and "
+        "**frames** (zero or more labels, sigmoid with per-label thresholds tuned on dev).",
+        "",
+        f"- Base encoder: `{settings.get('base_model')}` (pooling: {settings.get('pooling')}, "
+        f"max length {settings.get('max_length')} tokens, kind prefix: {settings.get('kind_prefix')})",
+        f"- Trained on: `{settings.get('train_file')}` ({data_counts.get('train', {}).get('units', '?')} units, "
+        f"{data_counts.get('train', {}).get('documents', '?')} documents); dev `{settings.get('dev_file')}`",
+        f"- Seed {settings.get('seed')}, {metrics.get('epochs_run', '?')} epochs run, best epoch "
+        f"{metrics.get('best_epoch', '?')}, training time {metrics.get('train_seconds', 0):.0f} s",
+    ]
+    for key, value in (extra or {}).items():
+        lines.append(f"- {key}: {value}")
+    lines += ["", "## Labels", "", "Stance: " + ", ".join(f"`{x}`" for x in schema.stance_names) + ".",
+              "", "| frame | threshold | dimension |", "|---|---|---|"]
+    lines += [f"| `{f.name}` | {thresholds.get(f.name, 0.5):.3f} | {f.dimension or ''} |" for f in schema.frames]
+    lines += ["", "## Scores at training time", "",
+              "| split | n | stance accuracy | stance macro-F1 | frames micro-F1 | frames macro-F1 |",
+              "|---|---|---|---|---|---|", *_metric_rows(metrics), "",
+              "These are scores on team-written data. Real coverage is longer, messier and more "
+              "many-voiced; measure on your own gold units with `stanceframe evaluate` before you "
+              "rely on the numbers.", "",
+              "## Use", "", "```", "stanceframe classify docs/ --model THIS_DIR --out predictions.jsonl",
+              "stanceframe evaluate --model THIS_DIR --data gold.jsonl --json metrics.json", "```", ""]
+    return "\n".join(lines)

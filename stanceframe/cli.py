@@ -1,0 +1,249 @@
+"""The ``stanceframe`` command: labels, segment, train, classify, evaluate."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from stanceframe.errors import StanceframeError
+
+DEFAULT_SCHEMA = "labels/schema.yaml"
+DEFAULT_SPLITS = ("train", "dev", "test")
+
+
+def _split_files(args) -> dict[str, Path]:
+    data_dir = Path(args.data_dir)
+    return {name: data_dir / f"{name}.jsonl" for name in DEFAULT_SPLITS if (data_dir / f"{name}.jsonl").exists()}
+
+
+def cmd_labels_check(args) -> int:
+    from stanceframe.data import label_counts, load_splits
+    from stanceframe.schema import LabelSchema
+
+    schema = LabelSchema.load(args.schema)
+    files = _split_files(args)
+    if not files:
+        raise StanceframeError(f"{args.data_dir}: no train/dev/test .jsonl files")
+    splits, errors = load_splits(files, schema, strict=False)
+    for err in errors[:50]:
+        print(f"error: {err}", file=sys.stderr)
+    if len(errors) > 50:
+        print(f"error: ... and {len(errors) - 50} more", file=sys.stderr)
+    counts = {name: label_counts(rows, schema) for name, rows in splits.items()}
+    counts["all"] = label_counts([r for rows in splits.values() for r in rows], schema)
+    print_counts(counts, schema)
+    if args.json:
+        Path(args.json).write_text(json.dumps(counts, indent=2) + "\n", encoding="utf-8")
+    if errors:
+        print(f"{len(errors)} problem(s) found", file=sys.stderr)
+        return 1
+    print(f"ok: {counts['all']['units']} units in {counts['all']['documents']} documents, no problems")
+    return 0
+
+
+def print_counts(counts: dict, schema) -> None:
+    names = list(counts)
+    rows = [("units", "units"), ("documents", "documents")]
+    rows += [(f"stance:{s}", ("stance", s)) for s in schema.stance_names]
+    rows += [(f"frame:{f}", ("frames", f)) for f in schema.frame_names]
+    rows += [(f"kind:{k}", ("kinds", k)) for k in counts["all"]["kinds"]]
+    rows += [("no frame", "no_frame"), ("hard (flagged)", "hard")]
+    width = max(len(r[0]) for r in rows) + 2
+    print("".ljust(width) + "".join(n.rjust(9) for n in names))
+    for title, key in rows:
+        values = [counts[n][key[0]][key[1]] if isinstance(key, tuple) else counts[n][key] for n in names]
+        print(title.ljust(width) + "".join(str(v).rjust(9) for v in values))
+
+
+def cmd_labels_stats(args) -> int:
+    from stanceframe.corpus_stats import corpus_stats, print_stats
+
+    stats = corpus_stats(args.schema, _split_files(args), Path(args.agreement_dir))
+    print_stats(stats)
+    if args.json:
+        Path(args.json).write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    return 0 if stats["near_duplicates"]["cross_split_pairs"] == 0 else 1
+
+
+def cmd_labels_split(args) -> int:
+    from stanceframe.data import load_annotated
+    from stanceframe.schema import LabelSchema
+    from stanceframe.splitting import missing_labels, split_by_document
+
+    schema = LabelSchema.load(args.schema)
+    rows = []
+    for path in args.files:
+        loaded, _ = load_annotated(path, schema)
+        rows.extend(loaded)
+    splits = split_by_document(rows, ratios=tuple(args.ratios), seed=args.seed)
+    out = Path(args.data_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, split_rows in splits.items():
+        with open(out / f"{name}.jsonl", "w", encoding="utf-8") as handle:
+            for row in split_rows:
+                handle.write(json.dumps({k: v for k, v in row.items() if k != "_line"}, ensure_ascii=False) + "\n")
+        print(f"{name}: {len(split_rows)} units, {len({r['doc_id'] for r in split_rows})} documents")
+    for name, absent in missing_labels(splits, schema.stance_names, schema.frame_names).items():
+        print(f"warning: {name} has no unit with {', '.join(absent)}", file=sys.stderr)
+    return 0
+
+
+def cmd_segment(args) -> int:
+    from infer.inputs import iter_inputs
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    n = skipped = 0
+    tmp = out.with_name(f".{out.name}.partial")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        for item in iter_inputs(args.paths, documents=args.documents, text_column=args.text_column):
+            if "error" in item:
+                skipped += 1
+                where = f"{item['path']}:{item['line']}" if item.get("line") else item["path"]
+                print(f"skipped: {where}: {item['error']}", file=sys.stderr)
+                continue
+            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+            n += 1
+    os.replace(tmp, out)
+    print(f"{n} units written to {out}, {skipped} skipped")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from train.config import config_from_args
+    from train.trainer import train
+
+    train(config_from_args(args))
+    return 0
+
+
+def cmd_classify(args) -> int:
+    from infer.classify import Classifier, classify_paths
+    from infer.outputs import check_output_path
+
+    check_output_path(args.out)
+    classifier = Classifier(args.model, max_length=args.max_length, num_threads=args.threads)
+    counts = classify_paths(args.paths, classifier, args.out, summary=args.summary, documents=args.documents,
+                            text_column=args.text_column, chunk_size=args.chunk_size, errors_path=args.errors,
+                            progress=not args.quiet)
+    print(counts.closing_line())
+    if counts.skipped:
+        print(f"skipped inputs are listed in {args.errors or Path(args.out).with_suffix('.errors.jsonl')}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from infer.classify import Classifier
+    from stanceframe.evaluation import evaluate_model
+
+    classifier = Classifier(args.model)
+    metrics, predictions = evaluate_model(classifier, args.data, train_data=args.train_data, n_boot=args.n_boot)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    if args.report:
+        from stanceframe.eval_report import write_report
+
+        path = write_report(metrics, args.report)
+        with open(Path(args.report) / "predictions.jsonl", "w", encoding="utf-8") as handle:
+            for row in predictions:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        print(f"report: {path}")
+    base = metrics["baselines"]
+
+    def fmt(x):
+        return "–" if x is None else f"{x:.3f}"
+
+    ci = metrics["intervals"]
+    print(f"n={metrics['n']}  stance macro-F1 {metrics['stance']['macro_f1']:.3f} "
+          f"[{ci['stance_macro_f1'][0]:.3f}, {ci['stance_macro_f1'][1]:.3f}]  accuracy {metrics['stance']['accuracy']:.3f}  "
+          f"frames micro-F1 {metrics['frames']['micro_f1']:.3f} [{ci['frames_micro_f1'][0]:.3f}, "
+          f"{ci['frames_micro_f1'][1]:.3f}]  macro-F1 {metrics['frames']['macro_f1']:.3f}")
+    for name in ("majority", "tfidf_logreg"):
+        print(f"baseline {name}: stance macro-F1 {fmt(base[name].get('stance_macro_f1'))}  "
+              f"frames micro-F1 {fmt(base[name].get('frames_micro_f1'))}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from train.config import add_config_arguments
+
+    parser = argparse.ArgumentParser(prog="stanceframe", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    labels = sub.add_parser("labels", help="check the label schema and annotated data")
+    labels_sub = labels.add_subparsers(dest="labels_command", required=True)
+    for name, func, help_text in (("check", cmd_labels_check, "validate and count labels per split"),
+                                  ("stats", cmd_labels_stats, "agreement, near-duplicates and diversity")):
+        p = labels_sub.add_parser(name, help=help_text)
+        p.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
+        p.add_argument("--data-dir", default="labels/data", help="folder with train/dev/test .jsonl")
+        p.add_argument("--json", help="also write the figures to this JSON file")
+        if name == "stats":
+            p.add_argument("--agreement-dir", default="labels/agreement", help="folder of the double annotation")
+        p.set_defaults(func=func)
+    p = labels_sub.add_parser("split", help="split annotated files into train/dev/test by document")
+    p.add_argument("files", nargs="+", help="annotated .jsonl files to pool and split")
+    p.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
+    p.add_argument("--data-dir", default="labels/data", help="where train/dev/test .jsonl are written")
+    p.add_argument("--ratios", type=float, nargs=3, default=[0.70, 0.15, 0.15], help="train dev test shares")
+    p.add_argument("--seed", type=int, default=13, help="seed of the document order")
+    p.set_defaults(func=cmd_labels_split)
+
+    def add_input_options(p):
+        p.add_argument("paths", nargs="+", help="documents (.txt), folders, or tables (.jsonl/.csv/.parquet)")
+        p.add_argument("--documents", action="store_true", help="table rows are whole documents to segment")
+        p.add_argument("--text-column", default="text", help="column holding the text in tables")
+
+    seg = sub.add_parser("segment", help="split documents into units")
+    add_input_options(seg)
+    seg.add_argument("--out", required=True, help="units .jsonl")
+    seg.set_defaults(func=cmd_segment)
+
+    tr = sub.add_parser("train", help="train a model from a YAML config (settings overridable)")
+    add_config_arguments(tr)
+    tr.set_defaults(func=cmd_train)
+
+    cl = sub.add_parser("classify", help="classify units of documents or tables")
+    add_input_options(cl)
+    cl.add_argument("--model", default="models/default", help="trained model directory")
+    cl.add_argument("--out", required=True, help="output file: .jsonl, .csv or .parquet")
+    cl.add_argument("--summary", help="per-document stance and frame counts (.csv or .json)")
+    cl.add_argument("--errors", help="where skipped inputs are listed (default: OUT with .errors.jsonl)")
+    cl.add_argument("--max-length", type=int, default=None, help="tokens per unit (default: as trained)")
+    cl.add_argument("--chunk-size", type=int, default=512, help="units read and written per chunk")
+    cl.add_argument("--threads", type=int, default=0, help="torch threads (0 = one per core)")
+    cl.add_argument("--quiet", action="store_true", help="no progress bar")
+    cl.set_defaults(func=cmd_classify)
+
+    ev = sub.add_parser("evaluate", help="score a model on a gold file, with baselines")
+    ev.add_argument("--model", default="models/default", help="trained model directory")
+    ev.add_argument("--data", required=True, help="gold units in the annotated-data format")
+    ev.add_argument("--json", help="write the metrics here")
+    ev.add_argument("--report", help="write a Markdown report with charts into this folder")
+    ev.add_argument("--train-data", help="training split for the TF-IDF baseline (default: the model's own)")
+    ev.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the intervals")
+    ev.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except StanceframeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""``stanceframe evaluate --report DIR``: a Markdown report with a confusion matrix and per-frame F1 chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+CONFUSION_PNG = "confusion.png"
+FRAME_F1_PNG = "frame_f1.png"
+REPORT_MD = "report.md"
+
+
+def plot_confusion(matrix, labels: list[str], path: Path) -> None:
+    matrix = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(1.4 * len(labels) + 2, 1.2 * len(labels) + 1.5))
+    ax.imshow(matrix, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted stance")
+    ax.set_ylabel("gold stance")
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            value = int(matrix[i, j])
+            ax.text(j, i, str(value), ha="center", va="center",
+                    color="white" if value > matrix.max() / 2 else "black")
+    ax.set_title("Stance confusion matrix")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_frame_f1(per_label: dict, path: Path) -> None:
+    labels = list(per_label)
+    f1 = [per_label[k]["f1"] for k in labels]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(labels) + 1.5))
+    ax.barh(labels, f1, color="#4c72b0")
+    ax.set_xlim(0, 1)
+    ax.invert_yaxis()
+    ax.set_xlabel("F1")
+    ax.set_title("Per-frame F1")
+    for y, value in enumerate(f1):
+        ax.text(min(value + 0.01, 0.93), y, f"{value:.2f}", va="center")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _fmt(value) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def write_report(metrics: dict, out_dir: str | Path) -> Path:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stance, frames, ci = metrics["stance"], metrics["frames"], metrics.get("intervals", {})
+    plot_confusion(stance["confusion"], stance["labels"], out / CONFUSION_PNG)
+    plot_frame_f1(frames["per_label"], out / FRAME_F1_PNG)
+
+    def interval(key):
+        return f" ({ci[key][0]:.3f}–{ci[key][1]:.3f})" if key in ci else ""
+
+    lines = [f"# Evaluation of `{metrics.get('model')}`", "", f"Gold file: `{metrics.get('data')}`, {metrics['n']} units.",
+             "", "| figure | model (95% bootstrap interval) | majority | TF-IDF + logistic regression |",
+             "|---|---|---|---|"]
+    base = metrics["baselines"]
+    for label, value, key, bkey in (
+            ("stance accuracy", stance["accuracy"], "stance_accuracy", "stance_accuracy"),
+            ("stance macro-F1", stance["macro_f1"], "stance_macro_f1", "stance_macro_f1"),
+            ("frames micro-F1", frames["micro_f1"], "frames_micro_f1", "frames_micro_f1"),
+            ("frames macro-F1", frames["macro_f1"], "frames_macro_f1", "frames_macro_f1")):
+        lines.append(f"| {label} | {value:.3f}{interval(key)} | {_fmt(base['majority'].get(bkey))} | "
+                     f"{_fmt(base['tfidf_logreg'].get(bkey))} |")
+    lines += ["", "## Stance", "", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    lines += [f"| `{k}` | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |"
+              for k, v in stance["per_label"].items()]
+    lines += ["", f"![confusion matrix]({CONFUSION_PNG})", "", "## Frames", "",
+              "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    lines += [f"| `{k}` | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |"
+              for k, v in frames["per_label"].items()]
+    lines += ["", f"![per-frame F1]({FRAME_F1_PNG})", ""]
+    path = out / REPORT_MD
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

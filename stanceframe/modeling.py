@@ -1,0 +1,144 @@
+"""The model and its saved format: one encoder, a stance head (softmax) and a frame head (sigmoid).
+
+A saved model is one self-describing directory; loading it needs nothing else:
+
+    config.json         HF encoder config; stance names in id2label, frame names in frame_labels
+    model.safetensors   all weights (encoder and heads)
+    tokenizer files
+    thresholds.json     per-frame decision thresholds, tuned on dev
+    label_schema.json   the label schema the model was trained on
+    training_args.json  the training settings
+    metrics.json        dev/test metrics measured at training time
+    README.md           the generated model card
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+from stanceframe.errors import ModelDirError
+from stanceframe.schema import LabelSchema
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+THRESHOLDS_NAME = "thresholds.json"
+SCHEMA_NAME = "label_schema.json"
+TRAINING_ARGS_NAME = "training_args.json"
+METRICS_NAME = "metrics.json"
+MODEL_CARD_NAME = "README.md"
+REQUIRED_FILES = (CONFIG_NAME, WEIGHTS_NAME, THRESHOLDS_NAME, SCHEMA_NAME)
+
+
+class StanceFrameModel(nn.Module):
+    """Encoder + pooling + two linear heads. ``config`` is the encoder's HF config, extended with
+    ``id2label``/``label2id`` (stance), ``frame_labels``, ``pooling`` and ``kind_prefix``."""
+
+    def __init__(self, config, encoder: nn.Module | None = None):
+        super().__init__()
+        self.config = config
+        self.encoder = encoder if encoder is not None else AutoModel.from_config(config)
+        hidden = config.hidden_size
+        self.dropout = nn.Dropout(getattr(config, "head_dropout", 0.1))
+        self.stance_head = nn.Linear(hidden, len(config.id2label))
+        self.frame_head = nn.Linear(hidden, len(config.frame_labels))
+
+    @property
+    def stance_labels(self) -> list[str]:
+        return [self.config.id2label[i] for i in range(len(self.config.id2label))]
+
+    @property
+    def frame_labels(self) -> list[str]:
+        return list(self.config.frame_labels)
+
+    @classmethod
+    def from_base(cls, base_path: str, schema: LabelSchema, pooling: str = "mean",
+                  head_dropout: float = 0.1, kind_prefix: bool = True) -> StanceFrameModel:
+        """A new model on a pretrained encoder, with heads sized by the schema."""
+        config = AutoConfig.from_pretrained(base_path)
+        config.id2label = dict(enumerate(schema.stance_names))
+        config.label2id = {name: i for i, name in enumerate(schema.stance_names)}
+        config.frame_labels = schema.frame_names
+        config.pooling = pooling
+        config.head_dropout = head_dropout
+        config.kind_prefix = kind_prefix
+        config.architectures = ["StanceFrameModel"]
+        encoder = AutoModel.from_pretrained(base_path, config=config)
+        return cls(config, encoder)
+
+    def pool(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        if self.config.pooling == "cls":
+            return hidden[:, 0]
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+    def forward(self, input_ids, attention_mask, token_type_ids=None):
+        kwargs = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if token_type_ids is not None:
+            kwargs["token_type_ids"] = token_type_ids
+        hidden = self.encoder(**kwargs).last_hidden_state
+        pooled = self.dropout(self.pool(hidden, attention_mask))
+        return self.stance_head(pooled), self.frame_head(pooled)
+
+
+def model_input_text(text: str, kind: str | None, kind_prefix: bool) -> str:
+    """The string the encoder sees: the unit kind as a prefix when the model was trained so."""
+    return f"{kind or 'paragraph'}: {text}" if kind_prefix else text
+
+
+def save_model(directory: str | Path, model: StanceFrameModel, tokenizer, thresholds: dict[str, float],
+               schema: LabelSchema, training_args: dict, metrics: dict, card: str) -> None:
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    model.config.save_pretrained(directory)
+    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(directory / WEIGHTS_NAME), metadata={"format": "pt"})
+    tokenizer.save_pretrained(directory)
+    _write_json(directory / THRESHOLDS_NAME, thresholds)
+    schema.save(directory / SCHEMA_NAME)
+    _write_json(directory / TRAINING_ARGS_NAME, training_args)
+    _write_json(directory / METRICS_NAME, metrics)
+    (directory / MODEL_CARD_NAME).write_text(card, encoding="utf-8")
+
+
+def load_model(directory: str | Path):
+    """Load (model, tokenizer, thresholds, schema) from a saved directory, offline."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ModelDirError(f"{directory}: no such model directory (train one with 'stanceframe train')")
+    missing = [name for name in REQUIRED_FILES if not (directory / name).is_file()]
+    if missing:
+        raise ModelDirError(f"{directory}: not a complete stanceframe model, missing {', '.join(missing)}")
+    config = AutoConfig.from_pretrained(directory)
+    if not hasattr(config, "frame_labels"):
+        raise ModelDirError(f"{directory}/{CONFIG_NAME}: not a stanceframe model config (no frame_labels)")
+    model = StanceFrameModel(config)
+    state = load_file(str(directory / WEIGHTS_NAME))
+    problems = model.load_state_dict(state, strict=False)
+    if problems.missing_keys or problems.unexpected_keys:
+        raise ModelDirError(f"{directory}/{WEIGHTS_NAME}: weights do not fit the config "
+                            f"(missing {problems.missing_keys[:3]}, unexpected {problems.unexpected_keys[:3]})")
+    model.eval()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(directory)
+    except (OSError, ValueError) as exc:
+        raise ModelDirError(f"{directory}: cannot load the tokenizer ({exc})") from None
+    thresholds = json.loads((directory / THRESHOLDS_NAME).read_text(encoding="utf-8"))
+    schema = LabelSchema.load(directory / SCHEMA_NAME)
+    if schema.stance_names != model.stance_labels or schema.frame_names != model.frame_labels:
+        raise ModelDirError(f"{directory}: {SCHEMA_NAME} and {CONFIG_NAME} disagree on the labels")
+    return model, tokenizer, thresholds, schema
+
+
+def read_model_json(directory: str | Path, name: str) -> dict:
+    path = Path(directory) / name
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _write_json(path: Path, obj) -> None:
+    path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

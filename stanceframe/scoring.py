@@ -1,0 +1,110 @@
+"""Metric arithmetic in plain numpy: the one place where F1 and friends are computed.
+
+Used by the local ``evaluate`` module (``stanceframe/metrics/stanceframe_metrics.py``), the
+bootstrap intervals and threshold tuning, so every figure comes from the same code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _prf(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(tp + fp > 0, tp / np.maximum(tp + fp, 1), 0.0)
+        recall = np.where(tp + fn > 0, tp / np.maximum(tp + fn, 1), 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
+    return precision, recall, f1
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int) -> np.ndarray:
+    """Rows are gold labels, columns predictions."""
+    matrix = np.zeros((n_labels, n_labels), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
+    return matrix
+
+
+def single_label_scores(y_true, y_pred, labels: list[str]) -> dict:
+    """Accuracy, macro-F1 (over labels with gold support or predictions), per-label P/R/F1, confusion."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    matrix = confusion(y_true, y_pred, len(labels))
+    tp = np.diag(matrix).astype(float)
+    fp = matrix.sum(0) - tp
+    fn = matrix.sum(1) - tp
+    precision, recall, f1 = _prf(tp, fp, fn)
+    support = matrix.sum(1)
+    present = (support + matrix.sum(0)) > 0
+    return {
+        "accuracy": float(tp.sum() / max(len(y_true), 1)),
+        "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
+        "per_label": {name: {"precision": float(precision[i]), "recall": float(recall[i]),
+                             "f1": float(f1[i]), "support": int(support[i])} for i, name in enumerate(labels)},
+        "labels": list(labels),
+        "confusion": matrix.tolist(),
+    }
+
+
+def multi_label_scores(y_true, y_pred, labels: list[str]) -> dict:
+    """Micro-F1, macro-F1 (over labels with gold support or predictions) and per-label P/R/F1."""
+    y_true = np.asarray(y_true, dtype=bool).reshape(-1, len(labels))
+    y_pred = np.asarray(y_pred, dtype=bool).reshape(-1, len(labels))
+    tp = (y_true & y_pred).sum(0).astype(float)
+    fp = (~y_true & y_pred).sum(0).astype(float)
+    fn = (y_true & ~y_pred).sum(0).astype(float)
+    precision, recall, f1 = _prf(tp, fp, fn)
+    _, _, micro = _prf(np.array([tp.sum()]), np.array([fp.sum()]), np.array([fn.sum()]))
+    present = (tp + fp + fn) > 0
+    return {
+        "micro_f1": float(micro[0]),
+        "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
+        "per_label": {name: {"precision": float(precision[i]), "recall": float(recall[i]),
+                             "f1": float(f1[i]), "support": int(y_true[:, i].sum())} for i, name in enumerate(labels)},
+        "labels": list(labels),
+    }
+
+
+def binary_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    tp = float((y_true & y_pred).sum())
+    fp = float((~y_true & y_pred).sum())
+    fn = float((y_true & ~y_pred).sum())
+    return 2 * tp / (2 * tp + fp + fn) if tp > 0 else 0.0
+
+
+def tune_thresholds(y_true, probs, labels: list[str], grid=None, default: float = 0.5) -> dict[str, float]:
+    """Per-label threshold maximising F1 on held-out data; ``default`` for labels without positives."""
+    y_true = np.asarray(y_true, dtype=bool)
+    probs = np.asarray(probs)
+    grid = np.round(np.arange(0.05, 0.951, 0.025), 3) if grid is None else grid
+    out = {}
+    for j, name in enumerate(labels):
+        if not y_true[:, j].any():
+            out[name] = default
+            continue
+        scores = [binary_f1(y_true[:, j], probs[:, j] >= t) for t in grid]
+        best = max(scores)
+        # among equally good cut-offs take the one nearest the middle of the tie range
+        ties = [t for t, s in zip(grid, scores) if s >= best - 1e-9]
+        out[name] = float(ties[len(ties) // 2])
+    return out
+
+
+def bootstrap_intervals(stance_true, stance_pred, frames_true, frames_pred, stance_labels, frame_labels,
+                        n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
+    """Percentile bootstrap intervals (units resampled with replacement) for the headline figures."""
+    rng = np.random.default_rng(seed)
+    stance_true, stance_pred = np.asarray(stance_true), np.asarray(stance_pred)
+    frames_true = np.asarray(frames_true, dtype=bool).reshape(-1, len(frame_labels))
+    frames_pred = np.asarray(frames_pred, dtype=bool).reshape(-1, len(frame_labels))
+    n = len(stance_true)
+    draws = {"stance_accuracy": [], "stance_macro_f1": [], "frames_micro_f1": [], "frames_macro_f1": []}
+    for _ in range(n_boot if n else 0):
+        idx = rng.integers(0, n, n)
+        s = single_label_scores(stance_true[idx], stance_pred[idx], stance_labels)
+        f = multi_label_scores(frames_true[idx], frames_pred[idx], frame_labels)
+        draws["stance_accuracy"].append(s["accuracy"])
+        draws["stance_macro_f1"].append(s["macro_f1"])
+        draws["frames_micro_f1"].append(f["micro_f1"])
+        draws["frames_macro_f1"].append(f["macro_f1"])
+    lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
+    return {k: [float(np.percentile(v, lo)), float(np.percentile(v, hi))] if v else [0.0, 0.0]
+            for k, v in draws.items()} | {"level": level, "n_boot": n_boot}
