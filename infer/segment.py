@@ -38,7 +38,7 @@ _AUTHOR_LINE = [
     re.compile(r"^(?:posted|comment|reply) by\s+(?P<author>[^\s].{0,60}?)\s*:?\s*$", re.I),
 ]
 _BYLINE_AT = re.compile(r"^(?:posted|written|published) by\s+.{1,60}\s+(?:at|on)\s+.*\d.*$", re.I)
-_BY = re.compile(r"^(?:by|written by|words by|reporting by|\(reporting by)\s+[A-Z][\w.'’-]*(?:\s+[\w.'’-]+){0,6}\)?$")
+_BY = re.compile(r"^(?i:by|written by|words by|reporting by|\(reporting by)\s+[A-Z][\w.'’-]*(?:\s+[\w.'’-]+){0,6}\)?$")
 _COMMENT_COUNT = re.compile(r"^\d[\d,]*\s+(?:comments?|responses?|replies|repl(?:y|ies))\s*:?$", re.I)
 _CHROME = re.compile(
     r"^(?:reply|report|quote|permalink|like|upvote|downvote|flag|delete|edit|share|tweet|email|print|"

@@ -1,0 +1,92 @@
+"""Metric values against hand-computed examples, intervals, thresholds and the evaluate command."""
+
+from __future__ import annotations
+
+import json
+
+import evaluate
+import numpy as np
+import pytest
+from conftest import make_rows, write_jsonl
+
+from stanceframe.cli import main
+from stanceframe.evaluation import METRIC_SCRIPT
+from stanceframe.scoring import bootstrap_intervals, tune_thresholds
+
+
+def test_single_label_metric_by_hand():
+    metric = evaluate.load(str(METRIC_SCRIPT), "single_label")
+    # gold:  a a a b b c ; pred: a a b b c c
+    result = metric.compute(predictions=[0, 0, 1, 1, 2, 2], references=[0, 0, 0, 1, 1, 2], labels=["a", "b", "c"])
+    assert result["accuracy"] == pytest.approx(4 / 6)
+    # a: P 2/2 R 2/3 F1 .8 ; b: P 1/2 R 1/2 F1 .5 ; c: P 1/2 R 1/1 F1 2/3
+    assert result["per_label"]["a"] == {"precision": 1.0, "recall": pytest.approx(2 / 3), "f1": pytest.approx(0.8),
+                                        "support": 3}
+    assert result["per_label"]["c"]["f1"] == pytest.approx(2 / 3)
+    assert result["macro_f1"] == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)
+    assert result["confusion"] == [[2, 1, 0], [0, 1, 1], [0, 0, 1]]
+
+
+def test_multi_label_metric_by_hand():
+    metric = evaluate.load(str(METRIC_SCRIPT), "multi_label")
+    refs = [[1, 0, 1], [0, 1, 0], [1, 1, 0]]
+    preds = [[1, 0, 0], [0, 1, 1], [1, 0, 0]]
+    result = metric.compute(predictions=preds, references=refs, labels=["x", "y", "z"])
+    # x: tp2 ; y: tp1 fn1 ; z: fp1 fn1 → micro tp3 fp1 fn2 → P .75 R .6 F1 2/3
+    assert result["micro_f1"] == pytest.approx(2 / 3)
+    assert result["per_label"]["x"]["f1"] == 1.0
+    assert result["per_label"]["y"]["f1"] == pytest.approx(2 / 3)
+    assert result["per_label"]["z"]["f1"] == 0.0
+    assert result["macro_f1"] == pytest.approx((1 + 2 / 3 + 0) / 3)
+    assert result["per_label"]["y"]["support"] == 2
+
+
+def test_label_absent_everywhere_is_left_out_of_macro_average():
+    metric = evaluate.load(str(METRIC_SCRIPT), "single_label")
+    result = metric.compute(predictions=[0, 1], references=[0, 1], labels=["a", "b", "never"])
+    assert result["macro_f1"] == 1.0
+
+
+def test_bootstrap_interval_brackets_the_estimate():
+    rng = np.random.default_rng(1)
+    gold = rng.integers(0, 3, 200)
+    pred = np.where(rng.random(200) < 0.7, gold, rng.integers(0, 3, 200))
+    frames = rng.random((200, 2)) < 0.4
+    ci = bootstrap_intervals(gold, pred, frames, frames, ["a", "b", "c"], ["x", "y"], n_boot=200)
+    acc = float((gold == pred).mean())
+    assert ci["stance_accuracy"][0] < acc < ci["stance_accuracy"][1]
+    assert ci["frames_micro_f1"] == [1.0, 1.0]
+
+
+def test_threshold_tuning_finds_the_separating_cut():
+    y = np.array([[1], [1], [0], [0]], dtype=bool)
+    probs = np.array([[0.9], [0.7], [0.3], [0.1]])
+    cut = tune_thresholds(y, probs, ["x"])["x"]
+    assert 0.3 < cut <= 0.7
+    assert tune_thresholds(np.zeros((2, 1), bool), probs[:2], ["x"]) == {"x": 0.5}
+
+
+def test_evaluate_command_writes_the_documented_shape(tiny_model, tiny_data, tmp_path, schema):
+    gold = make_rows("gold")
+    for row in gold:
+        row["extra"] = "ignored"
+    gold_path = write_jsonl(tmp_path / "gold.jsonl", gold)
+    out = tmp_path / "m.json"
+    assert main(["evaluate", "--model", str(tiny_model), "--data", str(gold_path), "--json", str(out),
+                 "--report", str(tmp_path / "report"), "--n-boot", "50"]) == 0
+    metrics = json.loads(out.read_text())
+    assert metrics["n"] == len(gold)
+    assert set(metrics["stance"]) >= {"accuracy", "macro_f1", "per_label", "labels", "confusion"}
+    assert metrics["stance"]["labels"] == schema.stance_names
+    assert set(metrics["stance"]["per_label"]["critical"]) == {"precision", "recall", "f1", "support"}
+    assert np.asarray(metrics["stance"]["confusion"]).sum() == len(gold)
+    assert set(metrics["frames"]) >= {"micro_f1", "macro_f1", "per_label"}
+    for name in ("majority", "tfidf_logreg"):
+        assert set(metrics["baselines"][name]) >= {"stance_macro_f1", "frames_micro_f1"}
+        assert 0 <= metrics["baselines"][name]["stance_macro_f1"] <= 1
+    # majority baseline: the training data's most common stance is 'critical' (4 of 12)
+    assert metrics["baselines"]["majority"]["stance_accuracy"] == pytest.approx(4 / 12)
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "confusion.png" in report and "frame_f1.png" in report
+    for png in ("confusion.png", "frame_f1.png"):
+        assert (tmp_path / "report" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
