@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from infer.inputs import iter_inputs
 from infer.outputs import RowWriter
-from stanceframe.modeling import load_model, read_model_json, TRAINING_ARGS_NAME
+from stanceframe.modeling import TRAINING_ARGS_NAME, load_model, read_model_json
 from stanceframe.predict import decide, predict_probs
 
 

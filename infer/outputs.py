@@ -60,7 +60,7 @@ class RowWriter:
 
             self._parquet = pq.ParquetWriter(self.tmp, self._arrow_table([]).schema)
         else:
-            self._handle = open(self.tmp, "w", encoding="utf-8", newline="")
+            self._handle = open(self.tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115 (kept open across write calls)
             if self.suffix == ".csv":
                 self._csv = csv.writer(self._handle)
                 self._csv.writerow(self.columns)

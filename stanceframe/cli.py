@@ -135,6 +135,30 @@ def cmd_classify(args) -> int:
     return 0
 
 
+def cmd_summary(args) -> int:
+    from collections import Counter
+
+    from infer.outputs import read_predictions
+
+    rows = read_predictions(args.predictions)
+    kinds = sorted({r["kind"] for r in rows})
+    stances = list(rows[0]["stance_scores"]) if rows else []
+    frames = list(rows[0]["frame_scores"]) if rows else []
+    by = Counter((r["stance"], r["kind"]) for r in rows)
+    width = max([len(s) for s in stances + frames] + [10]) + 2
+    print(f"{len(rows)} units in {len({r['doc_id'] for r in rows})} documents")
+    print("stance".ljust(width) + "".join(k.rjust(11) for k in kinds) + "all".rjust(8) + "share".rjust(8))
+    for stance in stances:
+        total = sum(by[(stance, k)] for k in kinds)
+        print(stance.ljust(width) + "".join(str(by[(stance, k)]).rjust(11) for k in kinds)
+              + str(total).rjust(8) + f"{total / max(len(rows), 1):8.0%}")
+    frame_counts = Counter(f for r in rows for f in r["frames"])
+    print("frame".ljust(width) + "units".rjust(11) + "share".rjust(8))
+    for frame in frames:
+        print(frame.ljust(width) + str(frame_counts[frame]).rjust(11) + f"{frame_counts[frame] / max(len(rows), 1):8.0%}")
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     from infer.classify import Classifier
     from stanceframe.evaluation import evaluate_model
@@ -218,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--threads", type=int, default=0, help="torch threads (0 = one per core)")
     cl.add_argument("--quiet", action="store_true", help="no progress bar")
     cl.set_defaults(func=cmd_classify)
+
+    sm = sub.add_parser("summary", help="print stance and frame counts of a predictions file")
+    sm.add_argument("predictions", help="output of 'stanceframe classify' (.jsonl, .csv or .parquet)")
+    sm.set_defaults(func=cmd_summary)
 
     ev = sub.add_parser("evaluate", help="score a model on a gold file, with baselines")
     ev.add_argument("--model", default="models/default", help="trained model directory")

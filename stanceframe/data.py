@@ -24,7 +24,7 @@ def read_jsonl_rows(path: Path) -> list[tuple[int, dict]]:
     """Parse a JSON Lines file into (line number, object) pairs; blank lines are skipped."""
     rows = []
     try:
-        handle = open(path, encoding="utf-8-sig")
+        handle = open(path, encoding="utf-8-sig")  # noqa: SIM115 (closed by the with below)
     except OSError as exc:
         raise LabelFileError(path, f"cannot read ({exc.strerror})") from None
     with handle:

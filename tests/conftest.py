@@ -112,3 +112,8 @@ def tiny_model(tiny_base, tiny_data, tmp_path_factory) -> Path:
     output = tmp_path_factory.mktemp("models") / "tiny"
     train(tiny_config(tiny_base, tiny_data, output), log=lambda *_: None)
     return output
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]

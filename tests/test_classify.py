@@ -6,7 +6,7 @@ import csv
 import json
 
 import pytest
-from conftest import REPO
+from conftest import REPO, read_jsonl
 
 from infer.outputs import read_predictions
 from infer.segment import segment_text
@@ -59,7 +59,7 @@ def test_unit_table_keeps_ids_and_extra_columns(tiny_model, tmp_path):
 
 
 def test_document_table_is_segmented(tiny_model, tmp_path):
-    docs = [json.loads(line) for line in open(EXAMPLES / "documents.jsonl", encoding="utf-8")]
+    docs = read_jsonl(EXAMPLES / "documents.jsonl")
     out = tmp_path / "docs.parquet"
     assert main(["classify", str(EXAMPLES / "documents.jsonl"), "--documents", "--model", str(tiny_model),
                  "--out", str(out), "--quiet"]) == 0
@@ -80,7 +80,7 @@ def test_broken_lines_are_skipped_and_reported(tiny_model, tmp_path, capsys):
     assert main(["classify", str(table), "--model", str(tiny_model), "--out", str(out), "--quiet"]) == 0
     assert "4 units in, 2 classified, 2 skipped" in capsys.readouterr().out
     assert [r["id"] for r in read_predictions(out)] == ["u1", "u3"]
-    errors = [json.loads(line) for line in open(tmp_path / "out.errors.jsonl")]
+    errors = read_jsonl(tmp_path / "out.errors.jsonl")
     assert [(e["line"], e["error"].split(" (")[0]) for e in errors] == [(2, "malformed JSON"), (4, "no 'text' value")]
 
 
@@ -104,6 +104,6 @@ def test_bad_output_suffix_is_refused(tiny_model, tmp_path, capsys):
 def test_segment_command(tmp_path, capsys):
     out = tmp_path / "units.jsonl"
     assert main(["segment", str(EXAMPLES / "docs"), "--out", str(out)]) == 0
-    rows = [json.loads(line) for line in open(out, encoding="utf-8")]
+    rows = read_jsonl(out)
     assert len(rows) == expected_units()
     assert f"{len(rows)} units written" in capsys.readouterr().out

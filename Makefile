@@ -1,0 +1,61 @@
+# stanceframe pipeline: setup → train → classify/evaluate. `make demo` and `make test` work from a bare clone.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+SF     := HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(VENV)/bin/stanceframe
+STAMP  := $(VENV)/.installed
+MODEL  ?= models/default
+OUT    ?= out
+REALDEV ?= ../shared/realdev
+
+.PHONY: setup demo test lint train evaluate evaluate-real labels-check labels-stats clean
+
+# torch 2.13.0 first: it is the CPU build on this machine; anything else would pull CUDA wheels.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Trained only when missing; `make train` retrains on purpose.
+$(MODEL)/model.safetensors: | $(STAMP)
+	$(SF) train --config train/configs/default.yaml --output-dir $(MODEL)
+
+train: $(STAMP)
+	$(SF) train --config train/configs/default.yaml --output-dir $(MODEL)
+
+labels-check: $(STAMP)
+	$(SF) labels check
+
+labels-stats: $(STAMP)
+	$(SF) labels stats
+
+demo: $(MODEL)/model.safetensors
+	mkdir -p $(OUT)
+	$(SF) segment examples/docs --out $(OUT)/units.jsonl
+	$(SF) classify examples/docs examples/units.csv --model $(MODEL) --out $(OUT)/predictions.jsonl \
+		--summary $(OUT)/summary.csv
+	$(SF) classify examples/documents.jsonl --documents --model $(MODEL) --out $(OUT)/documents.parquet --quiet
+	$(SF) summary $(OUT)/predictions.jsonl
+	$(SF) evaluate --model $(MODEL) --data examples/gold.jsonl --json $(OUT)/examples_metrics.json \
+		--report $(OUT)/eval_examples
+	@echo "wrote $(OUT)/: predictions.jsonl, summary.csv, documents.parquet, eval_examples/report.md"
+
+evaluate: $(MODEL)/model.safetensors
+	$(SF) evaluate --model $(MODEL) --data labels/data/test.jsonl --json $(OUT)/test_metrics.json --report $(OUT)/eval_test
+
+evaluate-real: $(MODEL)/model.safetensors
+	$(SF) evaluate --model $(MODEL) --data $(REALDEV)/seeds_gold.jsonl --json $(OUT)/realdev_metrics.json \
+		--report $(OUT)/eval_realdev
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(PY) -m pytest -q
+
+clean:
+	rm -rf $(OUT) .pytest_cache
