@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from collections import Counter, defaultdict
@@ -13,20 +14,36 @@ import torch
 from tqdm.auto import tqdm
 
 from infer.inputs import iter_inputs
-from infer.outputs import RowWriter
+from infer.outputs import JournaledWriter
 from stanceframe.modeling import TRAINING_ARGS_NAME, load_model, read_model_json
 from stanceframe.predict import decide, predict_probs
+
+PRECISIONS = ("fp32", "int8")
+
+
+def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
+    """Dynamic int8 quantization of every linear layer (weights int8, activations quantized on the fly)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 class Classifier:
     """A loaded model that turns units into prediction rows."""
 
     def __init__(self, model_dir: str | Path, max_length: int | None = None, max_tokens: int = 8192,
-                 num_threads: int = 0):
+                 num_threads: int = 0, precision: str = "fp32"):
         if num_threads:
             torch.set_num_threads(num_threads)
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
         self.model_dir = Path(model_dir)
+        self.precision = precision
         self.model, self.tokenizer, self.thresholds, self.schema = load_model(model_dir)
+        if precision == "int8":
+            self.model = quantize_int8(self.model)
         trained_length = read_model_json(model_dir, TRAINING_ARGS_NAME).get("max_length", 256)
         self.max_length = max_length or trained_length
         self.max_tokens = max_tokens
@@ -122,41 +139,44 @@ class DocumentSummary:
 
 def classify_paths(paths: list[str], classifier: Classifier, out: str | Path, summary: str | Path | None = None,
                    documents: bool = False, text_column: str = "text", chunk_size: int = 512,
-                   errors_path: str | Path | None = None, progress: bool = True) -> RunCounts:
-    """Classify every unit of ``paths`` into ``out``; skipped inputs go to ``errors_path``."""
-    counts = RunCounts()
-    writer = RowWriter(out, classifier.stance_labels, classifier.frame_labels)
+                   errors_path: str | Path | None = None, progress: bool = True, resume: bool = False) -> RunCounts:
+    """Classify every unit of ``paths`` into ``out``; skipped inputs are listed in ``errors_path``.
+
+    With ``resume`` an interrupted run of the same job continues where its last checkpoint left off.
+    """
+    errors_path = Path(errors_path) if errors_path else default_errors_path(out)
+    job = {"paths": [str(Path(p).resolve()) for p in paths], "model": str(classifier.model_dir.resolve()),
+           "precision": classifier.precision, "documents": documents, "text_column": text_column}
+    writer = JournaledWriter(out, classifier.stance_labels, classifier.frame_labels, errors_path, job, resume=resume)
     doc_summary = DocumentSummary(classifier.stance_labels, classifier.frame_labels)
-    errors = []
-    bar = tqdm(desc="classify", unit=" units", disable=not progress, file=sys.stderr)
+    items = iter_inputs(paths, documents=documents, text_column=text_column)
+    already = writer.consumed
+    if already:
+        items = itertools.islice(items, already, None)
+        if summary:  # rebuild the per-document counts of what is already written
+            for rows in chunks(writer.journal_rows(), chunk_size):
+                doc_summary.add(rows)
+    bar = tqdm(desc="classify", unit=" units", disable=not progress, file=sys.stderr, initial=already)
     try:
-        for chunk in chunks(iter_inputs(paths, documents=documents, text_column=text_column), chunk_size):
-            units = []
-            for item in chunk:
-                if "error" in item:
-                    errors.append(item)
-                    counts.skipped[item["error"].split(" (")[0]] += 1
-                    if item.get("line") is not None or item.get("id") is not None:
-                        counts.units_in += 1  # a unit-level failure is a unit that came in
-                else:
-                    units.append(item)
-            counts.units_in += len(units)
+        for chunk in chunks(items, chunk_size):
+            units = [item for item in chunk if "error" not in item]
+            errors = [item for item in chunk if "error" in item]
             rows = classifier.predict(units) if units else []
-            writer.write(rows)
+            # a unit-level failure (a bad line or row) is a unit that came in; a whole unreadable file is not
+            unit_errors = sum(1 for e in errors if e.get("line") is not None or e.get("id") is not None)
+            writer.write_chunk(rows, errors, consumed=len(chunk), units_in=len(units) + unit_errors,
+                               skipped_reasons=[e["error"].split(" (")[0] for e in errors])
             doc_summary.add(rows)
-            counts.classified += len(rows)
             bar.update(len(chunk))
-    except BaseException:
-        writer.abort()
-        raise
     finally:
         bar.close()
     writer.close()
     if summary:
         doc_summary.write(summary)
-    if errors:
-        errors_path = Path(errors_path) if errors_path else Path(out).with_suffix(".errors.jsonl")
-        with open(errors_path, "w", encoding="utf-8") as handle:
-            for item in errors:
-                handle.write(json.dumps(item, ensure_ascii=False) + "\n")
-    return counts
+    state = writer.state
+    return RunCounts(units_in=state["units_in"], classified=state["classified"], skipped=Counter(state["skipped"]))
+
+
+def default_errors_path(out: str | Path) -> Path:
+    out = Path(out)
+    return out.with_name(out.name.rsplit(".", 1)[0] + ".errors.jsonl")

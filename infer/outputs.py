@@ -1,4 +1,12 @@
-"""Write prediction rows as a stream to JSONL, CSV or Parquet, atomically (temp file + rename)."""
+"""Write prediction rows as a stream, checkpointed, and move the finished file into place.
+
+Rows are appended to a JSON Lines journal beside the output (``.NAME.journal.jsonl``), flushed and
+checkpointed after every chunk (``.NAME.checkpoint.json``: bytes written, input items consumed,
+counts). A killed run leaves the journal and checkpoint; ``resume=True`` truncates the journal to
+the last checkpoint and the caller skips the items already consumed, so every unit ends up in the
+output exactly once. ``close()`` converts the journal to the requested format (JSONL, CSV or
+Parquet, streaming) under a temporary name and renames it into place.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +15,13 @@ import json
 import os
 from pathlib import Path
 
+from stanceframe.errors import StanceframeError
+
 OUTPUT_SUFFIXES = (".jsonl", ".csv", ".parquet")
 BASE_COLUMNS = ("id", "doc_id", "unit_index", "kind", "author", "text", "stance", "stance_scores",
                 "frames", "frame_scores", "truncated")
 NESTED = ("stance_scores", "frames", "frame_scores")
+CONVERT_BATCH = 2048  # rows per Parquet row group / conversion step
 
 
 def check_output_path(path: str | Path) -> Path:
@@ -20,88 +31,142 @@ def check_output_path(path: str | Path) -> Path:
     return path
 
 
-class RowWriter:
-    """Chunked writer; rows become visible at ``path`` only when ``close`` succeeds."""
+def _fsync_append(path: Path, lines: list[str]) -> int:
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.writelines(lines)
+        handle.flush()
+        os.fsync(handle.fileno())
+        return handle.tell()
 
-    def __init__(self, path: str | Path, stance_labels: list[str], frame_labels: list[str]):
+
+def _atomic_json(path: Path, obj: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class JournaledWriter:
+    """See the module docstring. ``job`` identifies the run (inputs, model, options) for ``resume``."""
+
+    def __init__(self, path: str | Path, stance_labels: list[str], frame_labels: list[str],
+                 errors_path: str | Path, job: dict, resume: bool = False):
         self.path = check_output_path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.path.with_name(f".{self.path.name}.partial")
+        self.errors_path = Path(errors_path)
         self.stance_labels, self.frame_labels = stance_labels, frame_labels
-        self.suffix = self.path.suffix.lower()
-        self.columns: list[str] | None = None
-        self._handle = None
-        self._csv = None
-        self._parquet = None
-        self.count = 0
-
-    def write(self, rows: list[dict]) -> None:
-        if not rows:
-            return
-        if self.columns is None:
-            self.columns = list(BASE_COLUMNS) + [k for k in rows[0] if k not in BASE_COLUMNS]
-        self._open()
-        if self.suffix == ".jsonl":
-            for row in rows:
-                self._handle.write(json.dumps({k: row.get(k) for k in self.columns}, ensure_ascii=False) + "\n")
-        elif self.suffix == ".csv":
-            for row in rows:
-                self._csv.writerow([json.dumps(row.get(k), ensure_ascii=False) if k in NESTED
-                                    else ("" if row.get(k) is None else row.get(k)) for k in self.columns])
+        self.journal = self.path.with_name(f".{self.path.name}.journal.jsonl")
+        self.errors_journal = self.path.with_name(f".{self.path.name}.errors.journal.jsonl")
+        self.checkpoint = self.path.with_name(f".{self.path.name}.checkpoint.json")
+        self.state = {"job": job, "bytes": 0, "error_bytes": 0, "consumed": 0,
+                      "units_in": 0, "classified": 0, "skipped": {}}
+        if resume and self.checkpoint.exists():
+            saved = json.loads(self.checkpoint.read_text(encoding="utf-8"))
+            if saved.get("job") != job:
+                raise StanceframeError(f"{self.checkpoint}: a run with other inputs, model or options was "
+                                       f"interrupted here; run without --resume to start over")
+            self.state = saved
+            for file, size in ((self.journal, saved["bytes"]), (self.errors_journal, saved["error_bytes"])):
+                if file.exists():
+                    with open(file, "r+b") as handle:
+                        handle.truncate(size)
         else:
-            self._parquet.write_table(self._arrow_table(rows))
-        self.count += len(rows)
+            for file in (self.journal, self.errors_journal, self.checkpoint):
+                file.unlink(missing_ok=True)
+            self.journal.touch()
 
-    def _open(self) -> None:
-        if self._handle is not None or self._parquet is not None:
-            return
-        if self.suffix == ".parquet":
-            import pyarrow.parquet as pq
+    @property
+    def consumed(self) -> int:
+        """Input items (units and error records) already accounted for by earlier chunks."""
+        return self.state["consumed"]
 
-            self._parquet = pq.ParquetWriter(self.tmp, self._arrow_table([]).schema)
+    def write_chunk(self, rows: list[dict], errors: list[dict], consumed: int, units_in: int,
+                    skipped_reasons: list[str]) -> None:
+        if rows:
+            self.state["bytes"] = _fsync_append(
+                self.journal, [json.dumps(r, ensure_ascii=False) + "\n" for r in rows])
+        if errors:
+            self.state["error_bytes"] = _fsync_append(
+                self.errors_journal, [json.dumps(e, ensure_ascii=False) + "\n" for e in errors])
+        self.state["consumed"] += consumed
+        self.state["units_in"] += units_in
+        self.state["classified"] += len(rows)
+        for reason in skipped_reasons:
+            self.state["skipped"][reason] = self.state["skipped"].get(reason, 0) + 1
+        _atomic_json(self.checkpoint, self.state)
+
+    def close(self) -> None:
+        """Convert the journal into the output file and remove the run's bookkeeping files."""
+        suffix = self.path.suffix.lower()
+        tmp = self.path.with_name(f".{self.path.name}.partial")
+        if suffix == ".jsonl":
+            os.replace(self.journal, tmp)
         else:
-            self._handle = open(self.tmp, "w", encoding="utf-8", newline="")  # noqa: SIM115 (kept open across write calls)
-            if self.suffix == ".csv":
-                self._csv = csv.writer(self._handle)
-                self._csv.writerow(self.columns)
+            columns = self._columns()
+            if suffix == ".csv":
+                self._to_csv(tmp, columns)
+            else:
+                self._to_parquet(tmp, columns)
+            self.journal.unlink()
+        os.replace(tmp, self.path)
+        if self.errors_journal.exists() and self.errors_journal.stat().st_size:
+            os.replace(self.errors_journal, self.errors_path)
+        else:
+            self.errors_journal.unlink(missing_ok=True)
+        self.checkpoint.unlink(missing_ok=True)
 
-    def _arrow_table(self, rows: list[dict]):
+    def journal_rows(self):
+        """The rows written so far (for rebuilding summaries on resume)."""
+        return self._rows()
+
+    def _rows(self):
+        with open(self.journal, encoding="utf-8") as handle:
+            for line in handle:
+                yield json.loads(line)
+
+    def _columns(self) -> list[str]:
+        columns = list(BASE_COLUMNS)
+        for row in self._rows():
+            columns.extend(k for k in row if k not in columns)
+        return columns
+
+    def _to_csv(self, tmp: Path, columns: list[str]) -> None:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            for row in self._rows():
+                writer.writerow([json.dumps(row.get(k), ensure_ascii=False) if k in NESTED
+                                 else ("" if row.get(k) is None else row.get(k)) for k in columns])
+
+    def _to_parquet(self, tmp: Path, columns: list[str]) -> None:
         import pyarrow as pa
+        import pyarrow.parquet as pq
 
         def scores(labels):
             return pa.struct([(name, pa.float32()) for name in labels])
 
-        fields = {"id": pa.string(), "doc_id": pa.string(), "unit_index": pa.int64(), "kind": pa.string(),
-                  "author": pa.string(), "text": pa.string(), "stance": pa.string(),
-                  "stance_scores": scores(self.stance_labels), "frames": pa.list_(pa.string()),
-                  "frame_scores": scores(self.frame_labels), "truncated": pa.bool_()}
-        schema = pa.schema([(c, fields.get(c, pa.string())) for c in self.columns])
-        data = {c: [row.get(c) if c in fields or row.get(c) is None else str(row.get(c)) for row in rows]
-                for c in self.columns}
-        return pa.Table.from_pydict(data, schema=schema)
+        types = {"id": pa.string(), "doc_id": pa.string(), "unit_index": pa.int64(), "kind": pa.string(),
+                 "author": pa.string(), "text": pa.string(), "stance": pa.string(),
+                 "stance_scores": scores(self.stance_labels), "frames": pa.list_(pa.string()),
+                 "frame_scores": scores(self.frame_labels), "truncated": pa.bool_()}
+        schema = pa.schema([(c, types.get(c, pa.string())) for c in columns])
 
-    def close(self) -> None:
-        """Finish the file and move it into place (an empty run still writes a valid, empty file)."""
-        if self.columns is None:
-            self.columns = list(BASE_COLUMNS)
-        self._open()
-        if self._parquet is not None:
-            self._parquet.close()
-        if self._handle is not None:
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
-            self._handle.close()
-        os.replace(self.tmp, self.path)
+        def table(rows):
+            return pa.Table.from_pydict(
+                {c: [r.get(c) if c in types or r.get(c) is None else str(r.get(c)) for r in rows] for c in columns},
+                schema=schema)
 
-    def abort(self) -> None:
-        for closer in (self._parquet, self._handle):
-            if closer is not None:
-                closer.close()
-        self.tmp.unlink(missing_ok=True)
+        with pq.ParquetWriter(tmp, schema) as writer:
+            batch = []
+            for row in self._rows():
+                batch.append(row)
+                if len(batch) >= CONVERT_BATCH:
+                    writer.write_table(table(batch))
+                    batch = []
+            writer.write_table(table(batch))
 
 
 def read_predictions(path: str | Path) -> list[dict]:
-    """Read a predictions file written by ``RowWriter`` back into rows (nested fields decoded)."""
+    """Read a predictions file back into rows (nested CSV fields decoded)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".jsonl":

@@ -121,17 +121,17 @@ def cmd_train(args) -> int:
 
 
 def cmd_classify(args) -> int:
-    from infer.classify import Classifier, classify_paths
+    from infer.classify import Classifier, classify_paths, default_errors_path
     from infer.outputs import check_output_path
 
     check_output_path(args.out)
-    classifier = Classifier(args.model, max_length=args.max_length, num_threads=args.threads)
+    classifier = Classifier(args.model, max_length=args.max_length, num_threads=args.threads, precision=args.precision)
     counts = classify_paths(args.paths, classifier, args.out, summary=args.summary, documents=args.documents,
                             text_column=args.text_column, chunk_size=args.chunk_size, errors_path=args.errors,
-                            progress=not args.quiet)
+                            progress=not args.quiet, resume=args.resume)
     print(counts.closing_line())
     if counts.skipped:
-        print(f"skipped inputs are listed in {args.errors or Path(args.out).with_suffix('.errors.jsonl')}")
+        print(f"skipped inputs are listed in {args.errors or default_errors_path(args.out)}")
     return 0
 
 
@@ -163,7 +163,7 @@ def cmd_evaluate(args) -> int:
     from infer.classify import Classifier
     from stanceframe.evaluation import evaluate_model
 
-    classifier = Classifier(args.model)
+    classifier = Classifier(args.model, precision=args.precision)
     metrics, predictions = evaluate_model(classifier, args.data, train_data=args.train_data, n_boot=args.n_boot)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -241,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--chunk-size", type=int, default=512, help="units read and written per chunk")
     cl.add_argument("--threads", type=int, default=0, help="torch threads (0 = one per core)")
     cl.add_argument("--quiet", action="store_true", help="no progress bar")
+    cl.add_argument("--precision", choices=["fp32", "int8"], default="fp32",
+                    help="fp32, or int8 dynamic quantization of the linear layers (faster on CPU)")
+    cl.add_argument("--resume", action="store_true", help="continue an interrupted run of the same job")
     cl.set_defaults(func=cmd_classify)
 
     sm = sub.add_parser("summary", help="print stance and frame counts of a predictions file")
@@ -253,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", help="write the metrics here")
     ev.add_argument("--report", help="write a Markdown report with charts into this folder")
     ev.add_argument("--train-data", help="training split for the TF-IDF baseline (default: the model's own)")
+    ev.add_argument("--precision", choices=["fp32", "int8"], default="fp32", help="as for classify")
     ev.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the intervals")
     ev.set_defaults(func=cmd_evaluate)
     return parser
