@@ -25,13 +25,21 @@ def length_batches(lengths: list[int], max_units: int, max_tokens: int) -> list[
 
 
 def encode(tokenizer, texts: list[str], kinds: list[str | None], max_length: int, kind_prefix: bool):
-    """Tokenize without padding; returns the encodings and whether each text was truncated."""
+    """Tokenize once, truncating to ``max_length``; returns per-text encodings and a truncated flag each."""
     inputs = [model_input_text(t, k, kind_prefix) for t, k in zip(texts, kinds)]
-    enc = tokenizer(inputs, truncation=True, max_length=max_length, return_overflowing_tokens=False,
-                    return_length=True)
-    full = tokenizer(inputs, truncation=False, add_special_tokens=True, return_length=True)["length"]
-    truncated = [n > max_length for n in full]
-    return enc, truncated
+    enc = tokenizer(inputs, truncation=True, max_length=max_length, return_overflowing_tokens=True)
+    mapping = enc.pop("overflow_to_sample_mapping", None)
+    if mapping is None:  # slow tokenizers: no overflow mapping, so no truncation flag either
+        return {k: list(v) for k, v in enc.items()} | {"length": [len(x) for x in enc["input_ids"]]}, [False] * len(texts)
+    first: dict[int, int] = {}
+    windows = [0] * len(texts)
+    for row, sample in enumerate(mapping):
+        first.setdefault(sample, row)
+        windows[sample] += 1
+    keep = [first[i] for i in range(len(texts))]
+    out = {k: [v[r] for r in keep] for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+    out["length"] = [len(ids) for ids in out["input_ids"]]
+    return out, [w > 1 for w in windows]
 
 
 def collate(tokenizer, enc, idx: list[int]) -> dict[str, torch.Tensor]:

@@ -32,7 +32,7 @@ ROWS = [
      ["military_capability", "domestic_politics"]),
     ("d2", "paragraph", None, "The defence ministry put the five-year budget at 43 trillion yen.", "neutral",
      ["cost_burden", "japan_remilitarization"]),
-    ("d2", "paragraph", None, "We deplore and firmly oppose the gross interference in China's internal affairs.",
+    ("d2", "paragraph", None, "We firmly oppose this gross interference in China's internal affairs.",
      "chinese_official", ["sovereignty_interference"]),
     ("d2", "comment", "Anonymous", "US poodle.", "critical", ["alliance_credibility"]),
     ("d3", "paragraph", None, "Ministers vowed to deter destabilizing activities and defend the rules-based order.",
