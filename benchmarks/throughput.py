@@ -43,7 +43,8 @@ def hf_sequence_classifier(model_dir: str, out_dir: Path) -> Path:
 
 
 def run_method(method: str, model_dir: str, table: Path, workdir: Path) -> dict:
-    texts = [json.loads(line)["text"] for line in open(table, encoding="utf-8")]
+    with open(table, encoding="utf-8") as handle:
+        texts = [json.loads(line)["text"] for line in handle]
     if method.startswith("classify"):
         from infer.classify import Classifier, classify_paths
 

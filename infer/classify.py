@@ -15,8 +15,10 @@ from tqdm.auto import tqdm
 
 from infer.inputs import iter_inputs
 from infer.outputs import JournaledWriter
+from stanceframe.errors import InputError, ModelDirError
 from stanceframe.modeling import TRAINING_ARGS_NAME, load_model, read_model_json
 from stanceframe.predict import decide, predict_probs
+from stanceframe.schema import LabelSchema
 
 PRECISIONS = ("fp32", "int8")
 
@@ -30,11 +32,28 @@ def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
         return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
+def check_schema(model_schema: LabelSchema, wanted: LabelSchema, model_dir: Path, wanted_path) -> None:
+    """A model trained on other labels than the schema the user asked for is an error, not a surprise."""
+    for group in ("stance_names", "frame_names"):
+        have, want = getattr(model_schema, group), getattr(wanted, group)
+        if have != want:
+            raise ModelDirError(f"{model_dir} was trained on other {group.split('_')[0]} labels than {wanted_path}: "
+                                f"model has {', '.join(have)}; schema has {', '.join(want)}")
+
+
+def mostly_latin(text: str) -> bool:
+    """False for text whose letters are mostly outside the Latin script (the model reads English only)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return True
+    return sum(1 for ch in letters if ch < "\u0250") / len(letters) >= 0.5
+
+
 class Classifier:
     """A loaded model that turns units into prediction rows."""
 
     def __init__(self, model_dir: str | Path, max_length: int | None = None, max_tokens: int = 8192,
-                 num_threads: int = 0, precision: str = "fp32"):
+                 num_threads: int = 0, precision: str = "fp32", expect_schema: str | Path | None = None):
         if num_threads:
             torch.set_num_threads(num_threads)
         if precision not in PRECISIONS:
@@ -42,6 +61,8 @@ class Classifier:
         self.model_dir = Path(model_dir)
         self.precision = precision
         self.model, self.tokenizer, self.thresholds, self.schema = load_model(model_dir)
+        if expect_schema is not None:
+            check_schema(self.schema, LabelSchema.load(expect_schema), self.model_dir, expect_schema)
         if precision == "int8":
             self.model = quantize_int8(self.model)
         trained_length = read_model_json(model_dir, TRAINING_ARGS_NAME).get("max_length", 256)
@@ -64,7 +85,12 @@ class Classifier:
         stances, frames = decide(stance_p, frame_p, self.stance_labels, self.frame_labels, self.thresholds)
         rows = []
         for i, unit in enumerate(units):
-            rows.append({**unit, "stance": stances[i],
+            warnings = list(unit.get("warnings") or [])
+            if truncated[i]:
+                warnings.append("truncated")
+            if not mostly_latin(unit["text"]):
+                warnings.append("not_english")
+            rows.append({**unit, "warnings": warnings, "stance": stances[i],
                          "stance_scores": {k: round(float(v), 5) for k, v in zip(self.stance_labels, stance_p[i])},
                          "frames": frames[i],
                          "frame_scores": {k: round(float(v), 5) for k, v in zip(self.frame_labels, frame_p[i])},
@@ -139,10 +165,12 @@ class DocumentSummary:
 
 def classify_paths(paths: list[str], classifier: Classifier, out: str | Path, summary: str | Path | None = None,
                    documents: bool = False, text_column: str = "text", chunk_size: int = 512,
-                   errors_path: str | Path | None = None, progress: bool = True, resume: bool = False) -> RunCounts:
+                   errors_path: str | Path | None = None, progress: bool = True, resume: bool = False,
+                   on_error: str = "skip") -> RunCounts:
     """Classify every unit of ``paths`` into ``out``; skipped inputs are listed in ``errors_path``.
 
     With ``resume`` an interrupted run of the same job continues where its last checkpoint left off.
+    ``on_error="fail"`` stops at the first unreadable input instead of skipping and reporting it.
     """
     errors_path = Path(errors_path) if errors_path else default_errors_path(out)
     job = {"paths": [str(Path(p).resolve()) for p in paths], "model": str(classifier.model_dir.resolve()),
@@ -161,6 +189,9 @@ def classify_paths(paths: list[str], classifier: Classifier, out: str | Path, su
         for chunk in chunks(items, chunk_size):
             units = [item for item in chunk if "error" not in item]
             errors = [item for item in chunk if "error" in item]
+            if errors and on_error == "fail":
+                first = errors[0]
+                raise InputError(first["path"], first["error"], first.get("line"))
             rows = classifier.predict(units) if units else []
             # a unit-level failure (a bad line or row) is a unit that came in; a whole unreadable file is not
             unit_errors = sum(1 for e in errors if e.get("line") is not None or e.get("id") is not None)

@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from infer.segment import segment_text
+from infer.textio import read_document
 from stanceframe.errors import InputError
+from stanceframe.schema import UNIT_KINDS
 
 TABLE_SUFFIXES = {".jsonl", ".ndjson", ".csv", ".tsv", ".parquet"}
 UNIT_KEYS = ("id", "doc_id", "unit_index", "kind", "author", "text")
@@ -32,21 +34,6 @@ def discover(paths: list[str | Path]) -> Iterator[tuple[Path, str]]:
                 yield child, child.relative_to(path).as_posix()
         else:
             yield path, path.name
-
-
-def read_text_file(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot read ({exc.strerror})") from None
-    if b"\x00" in data[:4096]:
-        raise InputError(path, "binary file, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(path, "not UTF-8 text") from None
 
 
 def iter_table_rows(path: Path) -> Iterator[tuple[int, dict]]:
@@ -100,10 +87,14 @@ def _error(exc: InputError, unit_id: str | None = None) -> dict:
     return {"error": exc.reason, "path": exc.path, "line": exc.line, "id": unit_id}
 
 
-def _segment_units(text: str, doc_id: str, extra: dict) -> Iterator[dict]:
-    for unit in segment_text(text, doc_id).units:
+def _segment_units(text: str, doc_id: str, extra: dict, warnings: list[str], path: Path,
+                   line: int | None = None) -> Iterator[dict]:
+    units = segment_text(text, doc_id).units
+    if not units:
+        yield _error(InputError(path, "no text units (only boilerplate or blank lines)", line))
+    for unit in units:
         yield {"id": f"{doc_id}:{unit.unit_index}", "doc_id": doc_id, "unit_index": unit.unit_index,
-               "kind": unit.kind, "author": unit.author, "text": unit.text, **extra}
+               "kind": unit.kind, "author": unit.author, "text": unit.text, **extra, "warnings": list(warnings)}
 
 
 def iter_inputs(paths: list[str | Path], documents: bool = False, text_column: str = "text") -> Iterator[dict]:
@@ -112,8 +103,11 @@ def iter_inputs(paths: list[str | Path], documents: bool = False, text_column: s
         try:
             if path.suffix.lower() in TABLE_SUFFIXES:
                 yield from _table_units(path, documents, text_column)
+            elif not path.exists():
+                raise InputError(path, "no such file or directory")
             else:
-                yield from _segment_units(read_text_file(path), doc_name, {})
+                text, warnings = read_document(path)
+                yield from _segment_units(text, doc_name, {}, warnings, path)
         except InputError as exc:
             yield _error(exc)
         except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -122,11 +116,12 @@ def iter_inputs(paths: list[str | Path], documents: bool = False, text_column: s
 
 def _table_units(path: Path, documents: bool, text_column: str) -> Iterator[dict]:
     if not path.exists():
-        raise InputError(path, "no such file")
+        raise InputError(path, "no such file or directory")
     columns = table_columns(path)
     if columns is not None and text_column not in columns:
         raise InputError(path, f"no {text_column!r} column (columns: {', '.join(columns) or 'none'})")
     next_index: dict[str, int] = {}
+    seen_ids: dict[str, int] = {}
     for number, row in iter_table_rows(path):
         if isinstance(row, InputError):
             yield _error(row)
@@ -139,7 +134,7 @@ def _table_units(path: Path, documents: bool, text_column: str) -> Iterator[dict
         extra = {k: v for k, v in row.items() if k not in UNIT_KEYS and k != text_column}
         if documents:
             doc_id = _str(row.get("doc_id")) or _str(row.get("id")) or f"{path.name}:{number}"
-            yield from _segment_units(text, doc_id, extra)
+            yield from _segment_units(text, doc_id, extra, [], path, number)
             continue
         doc_id = _str(row.get("doc_id")) or path.name
         index = row.get("unit_index")
@@ -147,9 +142,21 @@ def _table_units(path: Path, documents: bool, text_column: str) -> Iterator[dict
             index = next_index.get(doc_id, 0)
         index = int(index)
         next_index[doc_id] = index + 1
-        yield {"id": _str(row.get("id")) or f"{doc_id}:{index}", "doc_id": doc_id, "unit_index": index,
-               "kind": row.get("kind") or "paragraph", "author": row.get("author") or None,
-               "text": text, **extra}
+        unit_id = _str(row.get("id")) or f"{doc_id}:{index}"
+        warnings = []
+        if unit_id in seen_ids:  # keep both units; the later one gets a suffix so ids stay unique
+            seen_ids[unit_id] += 1
+            unit_id, warnings = f"{unit_id}#{seen_ids[unit_id]}", ["duplicate_id"]
+        else:
+            seen_ids[unit_id] = 1
+        if not text.strip():
+            yield _error(InputError(path, f"empty {text_column!r} value", number), unit_id)
+            continue
+        kind = row.get("kind") or "paragraph"
+        if kind not in UNIT_KINDS:
+            kind, warnings = "paragraph", [*warnings, "unknown_kind"]
+        yield {"id": unit_id, "doc_id": doc_id, "unit_index": index, "kind": kind,
+               "author": _str(row.get("author")), "text": text, **extra, "warnings": warnings}
 
 
 def _str(value) -> str | None:

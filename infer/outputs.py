@@ -19,8 +19,8 @@ from stanceframe.errors import StanceframeError
 
 OUTPUT_SUFFIXES = (".jsonl", ".csv", ".parquet")
 BASE_COLUMNS = ("id", "doc_id", "unit_index", "kind", "author", "text", "stance", "stance_scores",
-                "frames", "frame_scores", "truncated")
-NESTED = ("stance_scores", "frames", "frame_scores")
+                "frames", "frame_scores", "truncated", "warnings")
+NESTED = ("stance_scores", "frames", "frame_scores", "warnings")
 CONVERT_BATCH = 2048  # rows per Parquet row group / conversion step
 
 
@@ -147,7 +147,8 @@ class JournaledWriter:
         types = {"id": pa.string(), "doc_id": pa.string(), "unit_index": pa.int64(), "kind": pa.string(),
                  "author": pa.string(), "text": pa.string(), "stance": pa.string(),
                  "stance_scores": scores(self.stance_labels), "frames": pa.list_(pa.string()),
-                 "frame_scores": scores(self.frame_labels), "truncated": pa.bool_()}
+                 "frame_scores": scores(self.frame_labels), "truncated": pa.bool_(),
+                 "warnings": pa.list_(pa.string())}
         schema = pa.schema([(c, types.get(c, pa.string())) for c in columns])
 
         def table(rows):

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from stanceframe.errors import StanceframeError
+from stanceframe.errors import InputError, StanceframeError
 
 DEFAULT_SCHEMA = "labels/schema.yaml"
 DEFAULT_SPLITS = ("train", "dev", "test")
@@ -125,10 +125,11 @@ def cmd_classify(args) -> int:
     from infer.outputs import check_output_path
 
     check_output_path(args.out)
-    classifier = Classifier(args.model, max_length=args.max_length, num_threads=args.threads, precision=args.precision)
+    classifier = Classifier(args.model, max_length=args.max_length, num_threads=args.threads, precision=args.precision,
+                            expect_schema=args.schema)
     counts = classify_paths(args.paths, classifier, args.out, summary=args.summary, documents=args.documents,
                             text_column=args.text_column, chunk_size=args.chunk_size, errors_path=args.errors,
-                            progress=not args.quiet, resume=args.resume)
+                            progress=not args.quiet, resume=args.resume, on_error=args.on_error)
     print(counts.closing_line())
     if counts.skipped:
         print(f"skipped inputs are listed in {args.errors or default_errors_path(args.out)}")
@@ -163,7 +164,7 @@ def cmd_evaluate(args) -> int:
     from infer.classify import Classifier
     from stanceframe.evaluation import evaluate_model
 
-    classifier = Classifier(args.model, precision=args.precision)
+    classifier = Classifier(args.model, precision=args.precision, expect_schema=args.schema)
     metrics, predictions = evaluate_model(classifier, args.data, train_data=args.train_data, n_boot=args.n_boot)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -244,6 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--precision", choices=["fp32", "int8"], default="fp32",
                     help="fp32, or int8 dynamic quantization of the linear layers (faster on CPU)")
     cl.add_argument("--resume", action="store_true", help="continue an interrupted run of the same job")
+    cl.add_argument("--on-error", choices=["skip", "fail"], default="skip",
+                    help="skip unreadable inputs and list them in the errors file (default), or stop at the first")
+    cl.add_argument("--schema", help="refuse a model trained on other labels than this schema file")
     cl.set_defaults(func=cmd_classify)
 
     sm = sub.add_parser("summary", help="print stance and frame counts of a predictions file")
@@ -257,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--report", help="write a Markdown report with charts into this folder")
     ev.add_argument("--train-data", help="training split for the TF-IDF baseline (default: the model's own)")
     ev.add_argument("--precision", choices=["fp32", "int8"], default="fp32", help="as for classify")
+    ev.add_argument("--schema", help="refuse a model trained on other labels than this schema file")
     ev.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the intervals")
     ev.set_defaults(func=cmd_evaluate)
     return parser
@@ -266,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except StanceframeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,0 +1,99 @@
+"""Turning a file's bytes into text: encoding detection with a fallback, and HTML to plain text."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from html.parser import HTMLParser
+from pathlib import Path
+
+from stanceframe.errors import InputError
+
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+_BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "article",
+               "section", "header", "footer", "blockquote", "title", "hr", "dd", "dt", "figcaption", "pre", "main",
+               "aside", "nav", "form"}
+_SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "iframe"}
+
+
+def decode_bytes(data: bytes, path: Path) -> tuple[str, str]:
+    """(text, encoding): UTF-8 (with or without BOM) first, else the detected encoding, else cp1252."""
+    if not data.strip():
+        raise InputError(path, "empty file")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    if b"\x00" in data[:8192]:
+        raise InputError(path, "binary file, not text")
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data).best()
+    except Exception:  # noqa: BLE001 - detection is a best effort; the fallback below always works
+        best = None
+    if best is not None and best.encoding:
+        return str(best), best.encoding
+    return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def looks_like_html(text: str, path: Path) -> bool:
+    if path.suffix.lower() in HTML_SUFFIXES:
+        return True
+    head = text.lstrip()[:200].lower()
+    return head.startswith(("<!doctype html", "<html"))
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _SKIP_TAGS:
+            self.skip += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag):
+        if tag in _SKIP_TAGS:
+            self.skip = max(0, self.skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Visible text of an HTML page, one block element per paragraph."""
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    text = unescape("".join(parser.parts))
+    lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def read_document(path: Path) -> tuple[str, list[str]]:
+    """A document's text and its warnings (a non-UTF-8 encoding, HTML converted)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "no such file or directory") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a directory") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read ({exc.strerror})") from None
+    text, encoding = decode_bytes(data, path)
+    warnings = [] if encoding == "utf-8" else [f"encoding:{encoding}"]
+    if looks_like_html(text, path):
+        text = html_to_text(text)
+        warnings.append("html")
+    if not text.strip():
+        raise InputError(path, "empty file")
+    return text, warnings
