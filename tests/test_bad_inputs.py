@@ -1,0 +1,179 @@
+"""A scraped folder's worst: each bad input with its asserted outcome, and property tests."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import read_jsonl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from infer.outputs import read_predictions
+from infer.segment import clean_line, segment_text
+from stanceframe.cli import main
+
+GOOD = "Japan and the United States signed the co-production agreement on Tuesday, officials said."
+
+
+def _write(path: Path, content) -> Path:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def _parquet(path: Path, table: dict) -> Path:
+    pq.write_table(pa.table(table), path)
+    return path
+
+
+# name → (make the input in tmp_path, expected exit code, expected units classified, expected skip message or None)
+CASES = {
+    "empty file": (lambda d: _write(d / "empty.txt", ""), 0, 0, "empty file"),
+    "whitespace only": (lambda d: _write(d / "blank.txt", " \n\t\n  \n"), 0, 0, "empty file"),
+    "binary file": (lambda d: _write(d / "image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR" * 20), 0, 0,
+                    "binary file, not text"),
+    "missing path": (lambda d: d / "nowhere.txt", 0, 0, "no such file or directory"),
+    "only boilerplate": (lambda d: _write(d / "chrome.txt", "Back to top button\nShare this:\n#Japan #US\n"), 0, 0,
+                         "no text units"),
+    "cp1252 with curly quotes": (lambda d: _write(d / "win.txt", "\u201cWe will deepen the alliance,\u201d the minister "
+                                                  "said on Tuesday in Tokyo.\n".encode("cp1252")), 0, 1, None),
+    "BOM and CRLF": (lambda d: _write(d / "bom.txt", b"\xef\xbb\xbfAllies Sign Missile Pact\r\n\r\n" +
+                                      GOOD.encode() + b"\r\n"), 0, 2, None),
+    "HTML page": (lambda d: _write(d / "page.html", "<html><head><title>Allies Sign Pact</title><script>var x=1;"
+                                   "</script></head><body><p>" + GOOD + "</p><p>Second &amp; last paragraph of it, "
+                                   "officials added.</p></body></html>"), 0, 3, None),
+    "malformed JSONL line": (lambda d: _write(d / "units.jsonl", json.dumps({"text": GOOD}) + "\n{broken\n"), 0, 1,
+                             "malformed JSON"),
+    "JSONL row without text": (lambda d: _write(d / "units.jsonl", json.dumps({"id": "a", "body": GOOD}) + "\n"), 0, 0,
+                               "no 'text' value"),
+    "CSV without text column": (lambda d: _write(d / "units.csv", "id,body\n1,hello\n"), 0, 0, "no 'text' column"),
+    "Parquet without text column": (lambda d: _parquet(d / "units.parquet", {"id": ["1"], "body": ["x"]}), 0, 0,
+                                    "no 'text' column"),
+    "CSV with empty text": (lambda d: _write(d / "units.csv", f'id,text\n1,"{GOOD}"\n2,"   "\n'), 0, 1,
+                            "empty 'text' value"),
+    "missing and duplicate ids": (lambda d: _write(d / "units.jsonl", "\n".join(json.dumps(r) for r in (
+        {"id": "x", "text": GOOD}, {"id": "x", "text": "US poodle."}, {"text": "No id here at all."})) + "\n"), 0, 3, None),
+    "40,000-character paragraph": (lambda d: _write(d / "long.txt", ("The alliance budget grew again. " * 1250).strip()),
+                                   0, 1, None),
+    "not English": (lambda d: _write(d / "ja.txt", "日米両政府は火曜日、在日米軍の指揮統制機能の強化で合意した。\n"), 0, 1, None),
+    "a directory of mixed files": (lambda d: (_write(d / "ok.txt", GOOD + "\n"), _write(d / "bad.txt", b"\x00\x01" * 50),
+                                              d)[-1], 0, 1, "binary file, not text"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_table(name, tiny_model, tmp_path, capsys):
+    make, code, classified, message = CASES[name]
+    src = tmp_path / "in"
+    src.mkdir()
+    path = make(src)
+    out = tmp_path / "out.jsonl"
+    rc = main(["classify", str(path), "--model", str(tiny_model), "--out", str(out), "--quiet"])
+    printed = capsys.readouterr()
+    assert rc == code
+    assert "Traceback" not in printed.err
+    rows = read_predictions(out)
+    assert len(rows) == classified
+    errors_file = tmp_path / "out.errors.jsonl"
+    if message is None:
+        assert not errors_file.exists()
+    else:
+        errors = read_jsonl(errors_file)
+        assert any(message in e["error"] for e in errors)
+        assert all(e["path"] for e in errors)
+        assert "skipped" in printed.out
+
+
+def test_expected_handling_details(tiny_model, tmp_path):
+    """What the handled cases produce, beyond their row counts."""
+    src = tmp_path / "in"
+    src.mkdir()
+    out = tmp_path / "o.jsonl"
+
+    def run(case):
+        make = CASES[case][0]
+        target = make(src)
+        assert main(["classify", str(target), "--model", str(tiny_model), "--out", str(out), "--quiet"]) == 0
+        return read_predictions(out)
+
+    [row] = run("cp1252 with curly quotes")
+    assert row["text"].startswith("\u201cWe will deepen") and any(w.startswith("encoding:") for w in row["warnings"])
+    rows = run("BOM and CRLF")
+    assert [r["kind"] for r in rows] == ["headline", "paragraph"] and rows[0]["text"] == "Allies Sign Missile Pact"
+    rows = run("HTML page")
+    assert [r["text"] for r in rows] == ["Allies Sign Pact", GOOD, "Second & last paragraph of it, officials added."]
+    assert "html" in rows[0]["warnings"]
+    rows = run("missing and duplicate ids")
+    assert [r["id"] for r in rows] == ["x", "x#2", "units.jsonl:2"]
+    assert rows[1]["warnings"] == ["duplicate_id"]
+    [row] = run("40,000-character paragraph")
+    assert row["truncated"] and "truncated" in row["warnings"] and len(row["text"]) > 39000
+    [row] = run("not English")
+    assert "not_english" in row["warnings"]
+
+
+def test_on_error_fail_stops_with_the_file_and_line(tiny_model, tmp_path, capsys):
+    table = _write(tmp_path / "units.jsonl", json.dumps({"text": GOOD}) + "\n{broken\n")
+    rc = main(["classify", str(table), "--model", str(tiny_model), "--out", str(tmp_path / "o.jsonl"), "--quiet",
+               "--on-error", "fail"])
+    assert rc == 1
+    assert f"{table}:2: malformed JSON" in capsys.readouterr().err
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_model_trained_on_other_labels_is_refused(tiny_model, tmp_path, capsys):
+    other = _write(tmp_path / "schema.yaml", "stance: [for, against]\nframes: [economy]\n")
+    rc = main(["classify", str(tmp_path), "--model", str(tiny_model), "--out", str(tmp_path / "o.jsonl"),
+               "--schema", str(other)])
+    assert rc == 2
+    assert "trained on other stance labels" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can read any file")
+def test_unreadable_file(tiny_model, tmp_path):
+    path = _write(tmp_path / "secret.txt", GOOD)
+    path.chmod(0)
+    out = tmp_path / "o.jsonl"
+    assert main(["classify", str(path), "--model", str(tiny_model), "--out", str(out), "--quiet"]) == 0
+    assert "cannot read" in read_jsonl(tmp_path / "o.errors.jsonl")[0]["error"]
+
+
+line_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
+documents = st.lists(st.one_of(line_text, st.sampled_from(
+    ["", "Anonymous said...", "3 comments:", "Read more ....", "#a #b", "Title -- Outlet", "Friday, May 5, 2023",
+     "A repeated paragraph that appears twice.", "Short Headline Here", "\u00a0"])), max_size=30)
+
+
+@settings(max_examples=250, deadline=None)
+@given(documents)
+def test_segmentation_accounts_for_every_line(lines):
+    text = "\n".join(lines)
+    seg = segment_text(text, "doc")
+    kept = [part for unit in seg.units for part in unit.text.split("\n\n")]
+    dropped = [t for _, t, _ in seg.dropped]
+    expected = [clean_line(line) for line in text.splitlines() if clean_line(line)]
+    assert sorted(kept + dropped) == sorted(expected)
+    assert all(unit.text.strip() for unit in seg.units)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(max_size=80), max_size=12))
+def test_classify_returns_one_row_per_string(tiny_classifier, texts):
+    rows = tiny_classifier.predict_texts(texts)
+    assert len(rows) == len(texts)
+    assert [r["text"] for r in rows] == texts
+    assert all(r["stance"] in tiny_classifier.stance_labels for r in rows)
+
+
+@pytest.fixture(scope="module")
+def tiny_classifier(tiny_model):
+    from infer.classify import Classifier
+
+    return Classifier(tiny_model)
