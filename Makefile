@@ -8,7 +8,7 @@ MODEL  ?= models/default
 OUT    ?= out
 REALDEV ?= ../shared/realdev
 
-.PHONY: setup demo test lint train evaluate evaluate-real labels-check labels-stats clean
+.PHONY: setup demo test lint train evaluate evaluate-real labels-check labels-stats report-check bench bench-memory clean
 
 # torch 2.13.0 first: it is the CPU build on this machine; anything else would pull CUDA wheels.
 $(STAMP): pyproject.toml
@@ -41,7 +41,9 @@ demo: $(MODEL)/model.safetensors
 	$(SF) summary $(OUT)/predictions.jsonl
 	$(SF) evaluate --model $(MODEL) --data examples/gold.jsonl --json $(OUT)/examples_metrics.json \
 		--report $(OUT)/eval_examples
+	$(SF) report $(OUT)/predictions.jsonl --out $(OUT)/report --model $(MODEL)
 	@echo "wrote $(OUT)/: predictions.jsonl, summary.csv, documents.parquet, eval_examples/report.md"
+	@echo "open the corpus report: $(OUT)/report/report.html"
 
 evaluate: $(MODEL)/model.safetensors
 	$(SF) evaluate --model $(MODEL) --data labels/data/test.jsonl --json $(OUT)/test_metrics.json --report $(OUT)/eval_test
@@ -49,6 +51,17 @@ evaluate: $(MODEL)/model.safetensors
 evaluate-real: $(MODEL)/model.safetensors
 	$(SF) evaluate --model $(MODEL) --data $(REALDEV)/seeds_gold.jsonl --json $(OUT)/realdev_metrics.json \
 		--report $(OUT)/eval_realdev
+
+# Renders the demo report in headless Chromium and fails on console errors (needs: apt-get install chromium).
+report-check: $(STAMP)
+	@test -f $(OUT)/report/report.html || (echo "run 'make demo' first" && exit 1)
+	$(PY) benchmarks/report_check.py $(OUT)/report/report.html
+
+bench: $(MODEL)/model.safetensors
+	HF_HUB_OFFLINE=1 $(PY) benchmarks/throughput.py --model $(MODEL) --units 5000 --json $(OUT)/bench_throughput.json
+
+bench-memory: $(MODEL)/model.safetensors
+	HF_HUB_OFFLINE=1 $(PY) benchmarks/memory.py --model $(MODEL) --sizes 20000 200000 --json $(OUT)/bench_memory.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

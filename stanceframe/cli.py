@@ -160,6 +160,72 @@ def cmd_summary(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from collections import Counter
+
+    from infer.classify import default_errors_path
+    from infer.outputs import read_predictions
+    from stanceframe.modeling import SCHEMA_NAME, TRAINING_ARGS_NAME, read_model_json
+    from stanceframe.report import build_report
+
+    rows = read_predictions(args.predictions)
+    if not rows:
+        raise StanceframeError(f"{args.predictions}: no predictions to report on")
+    facts = {"predictions": str(args.predictions)}
+    if args.model:
+        settings = read_model_json(args.model, TRAINING_ARGS_NAME)
+        schema = read_model_json(args.model, SCHEMA_NAME)
+        facts |= {"model": str(args.model), "base encoder": settings.get("base_model", "?"),
+                  "label schema": f"{schema.get('name', '?')} v{schema.get('version', '?')}"}
+    errors_path = Path(args.errors) if args.errors else default_errors_path(args.predictions)
+    skipped = []
+    if errors_path.exists():
+        with open(errors_path, encoding="utf-8") as handle:
+            skipped = [json.loads(line) for line in handle if line.strip()]
+    reasons = Counter(e["error"].split(" (")[0] for e in skipped)
+    facts["skipped inputs"] = ", ".join(f"{k}: {v}" for k, v in reasons.most_common()) or "none"
+    page = build_report(rows, args.out, facts=facts)
+    print(f"report: {page}")
+    return 0
+
+
+def cmd_labels_from_review(args) -> int:
+    import csv
+
+    from stanceframe.data import validate_unit
+    from stanceframe.errors import LabelFileError
+    from stanceframe.schema import LabelSchema
+
+    schema = LabelSchema.load(args.schema)
+    out_rows, problems = [], []
+    with open(args.review, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            if not (row.get("stance") or "").strip():
+                continue  # not reviewed yet
+            raw = (row.get("frames") or "").strip()
+            try:
+                frames = json.loads(raw) if raw.startswith("[") else [f.strip() for f in raw.split(";") if f.strip()]
+            except json.JSONDecodeError:
+                problems.append(LabelFileError(args.review, "frames must be a JSON list or ';'-separated", reader.line_num))
+                continue
+            unit = {"id": row["id"], "doc_id": row["doc_id"], "kind": row["kind"], "author": row.get("author") or None,
+                    "text": row["text"], "stance": row["stance"].strip(), "frames": frames, "source": "review_queue"}
+            errs = validate_unit(unit, schema, Path(args.review), reader.line_num)
+            problems.extend(errs)
+            if not errs:
+                out_rows.append(unit)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    with open(args.out, "w", encoding="utf-8") as handle:
+        for unit in out_rows:
+            handle.write(json.dumps(unit, ensure_ascii=False) + "\n")
+    print(f"{len(out_rows)} reviewed units written to {args.out}")
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     from infer.classify import Classifier
     from stanceframe.evaluation import evaluate_model
@@ -218,6 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=13, help="seed of the document order")
     p.set_defaults(func=cmd_labels_split)
 
+    p = labels_sub.add_parser("from-review", help="turn a filled-in review_queue.csv into annotated units")
+    p.add_argument("review", help="review_queue.csv from 'stanceframe report', with stance/frames filled in")
+    p.add_argument("--out", required=True, help="annotated .jsonl to write")
+    p.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
+    p.set_defaults(func=cmd_labels_from_review)
+
     def add_input_options(p):
         p.add_argument("paths", nargs="+", help="documents (.txt), folders, or tables (.jsonl/.csv/.parquet)")
         p.add_argument("--documents", action="store_true", help="table rows are whole documents to segment")
@@ -253,6 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
     sm = sub.add_parser("summary", help="print stance and frame counts of a predictions file")
     sm.add_argument("predictions", help="output of 'stanceframe classify' (.jsonl, .csv or .parquet)")
     sm.set_defaults(func=cmd_summary)
+
+    rp = sub.add_parser("report", help="an HTML report (figures and tables) of a predictions file")
+    rp.add_argument("predictions", help="output of 'stanceframe classify' (.jsonl, .csv or .parquet)")
+    rp.add_argument("--out", required=True, help="folder for report.html, PNG figures and CSV tables")
+    rp.add_argument("--model", help="the model directory used, for the run facts")
+    rp.add_argument("--errors", help="the run's errors file (default: beside the predictions)")
+    rp.set_defaults(func=cmd_report)
 
     ev = sub.add_parser("evaluate", help="score a model on a gold file, with baselines")
     ev.add_argument("--model", default="models/default", help="trained model directory")
