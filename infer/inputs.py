@@ -100,18 +100,24 @@ def _segment_units(text: str, doc_id: str, extra: dict, warnings: list[str], pat
 def iter_inputs(paths: list[str | Path], documents: bool = False, text_column: str = "text") -> Iterator[dict]:
     """Units (and error records) from every input, in order."""
     for path, doc_name in discover(paths):
-        try:
-            if path.suffix.lower() in TABLE_SUFFIXES:
-                yield from _table_units(path, documents, text_column)
-            elif not path.exists():
-                raise InputError(path, "no such file or directory")
-            else:
-                text, warnings = read_document(path)
-                yield from _segment_units(text, doc_name, {}, warnings, path)
-        except InputError as exc:
-            yield _error(exc)
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            yield _error(InputError(path, f"cannot read ({exc})"))
+        yield from iter_file(path, doc_name, documents, text_column)
+
+
+def iter_file(path: Path, doc_name: str, documents: bool = False, text_column: str = "text") -> Iterator[dict]:
+    """Units (and error records) of one input file; ``doc_name`` is the id of a plain-text document."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() in TABLE_SUFFIXES:
+            yield from _table_units(path, documents, text_column)
+        elif not path.exists():
+            raise InputError(path, "no such file or directory")
+        else:
+            text, warnings = read_document(path)
+            yield from _segment_units(text, doc_name, {}, warnings, path)
+    except InputError as exc:
+        yield _error(exc)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        yield _error(InputError(path, f"cannot read ({exc})"))
 
 
 def _table_units(path: Path, documents: bool, text_column: str) -> Iterator[dict]:

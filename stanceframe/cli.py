@@ -125,6 +125,17 @@ def cmd_classify(args) -> int:
     from infer.outputs import check_output_path
 
     check_output_path(args.out)
+    if args.engine == "ray":
+        from infer.ray_engine import classify_with_ray
+
+        if args.resume:
+            raise StanceframeError("--resume works with the local engine only")
+        counts = classify_with_ray(args.paths, args.model, args.out, precision=args.precision, documents=args.documents,
+                                   text_column=args.text_column, errors_path=args.errors, ray_address=args.ray_address,
+                                   num_cpus=args.ray_cpus, actors=args.ray_actors, max_length=args.max_length,
+                                   summary=args.summary)
+        print(counts.closing_line())
+        return 0
     classifier = Classifier(args.model, max_length=args.max_length, num_threads=args.threads, precision=args.precision,
                             expect_schema=args.schema)
     counts = classify_paths(args.paths, classifier, args.out, summary=args.summary, documents=args.documents,
@@ -320,6 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--on-error", choices=["skip", "fail"], default="skip",
                     help="skip unreadable inputs and list them in the errors file (default), or stop at the first")
     cl.add_argument("--schema", help="refuse a model trained on other labels than this schema file")
+    cl.add_argument("--engine", choices=["local", "ray"], default="local",
+                    help="local (this process) or ray (Ray Data; pip install 'stanceframe[ray]')")
+    cl.add_argument("--ray-address", help="a Ray cluster to join (default: start a local instance)")
+    cl.add_argument("--ray-cpus", type=int, default=None, help="CPUs of the local Ray instance (default: all)")
+    cl.add_argument("--ray-actors", type=int, default=2, help="classifier actors (each holds one model)")
     cl.set_defaults(func=cmd_classify)
 
     sm = sub.add_parser("summary", help="print stance and frame counts of a predictions file")
