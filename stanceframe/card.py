@@ -7,8 +7,8 @@ from stanceframe.schema import LabelSchema
 
 def _metric_rows(metrics: dict) -> list[str]:
     rows = []
-    for split in ("dev", "test"):
-        m = metrics.get(split)
+    for split, m in [(s, metrics.get(s)) for s in ("dev", "test")] + \
+            [(f"{s} (int8)", metrics.get("int8", {}).get(s)) for s in ("dev", "test")]:
         if m:
             rows.append(f"| {split} | {m['n']} | {m['stance']['accuracy']:.3f} | {m['stance']['macro_f1']:.3f} | "
                         f"{m['frames']['micro_f1']:.3f} | {m['frames']['macro_f1']:.3f} |")

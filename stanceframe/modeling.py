@@ -6,6 +6,7 @@ A saved model is one self-describing directory; loading it needs nothing else:
     model.safetensors   all weights (encoder and heads)
     tokenizer files
     thresholds.json     per-frame decision thresholds, tuned on dev
+    thresholds_int8.json  the same, tuned on dev for the int8-quantized model
     label_schema.json   the label schema the model was trained on
     training_args.json  the training settings
     metrics.json        dev/test metrics measured at training time
@@ -28,6 +29,7 @@ from stanceframe.schema import LabelSchema
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 THRESHOLDS_NAME = "thresholds.json"
+THRESHOLDS_INT8_NAME = "thresholds_int8.json"  # optional: frame thresholds tuned for the int8 model
 SCHEMA_NAME = "label_schema.json"
 TRAINING_ARGS_NAME = "training_args.json"
 METRICS_NAME = "metrics.json"
@@ -99,10 +101,10 @@ def save_model(directory: str | Path, model: StanceFrameModel, tokenizer, thresh
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(directory / WEIGHTS_NAME), metadata={"format": "pt"})
     tokenizer.save_pretrained(directory)
-    _write_json(directory / THRESHOLDS_NAME, thresholds)
+    write_json(directory / THRESHOLDS_NAME, thresholds)
     schema.save(directory / SCHEMA_NAME)
-    _write_json(directory / TRAINING_ARGS_NAME, training_args)
-    _write_json(directory / METRICS_NAME, metrics)
+    write_json(directory / TRAINING_ARGS_NAME, training_args)
+    write_json(directory / METRICS_NAME, metrics)
     (directory / MODEL_CARD_NAME).write_text(card, encoding="utf-8")
 
 
@@ -140,5 +142,5 @@ def read_model_json(directory: str | Path, name: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def _write_json(path: Path, obj) -> None:
+def write_json(path: Path, obj) -> None:
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

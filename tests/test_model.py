@@ -26,6 +26,10 @@ def test_saved_directory_describes_itself(tiny_model, schema):
     thresholds = json.loads((tiny_model / "thresholds.json").read_text())
     assert set(thresholds) == set(schema.frame_names)
     assert all(0 < t < 1 for t in thresholds.values())
+    int8 = json.loads((tiny_model / "thresholds_int8.json").read_text())
+    assert set(int8) == set(schema.frame_names)
+    metrics = json.loads((tiny_model / "metrics.json").read_text())
+    assert set(metrics["int8"]) == {"dev", "test"} and metrics["int8"]["test"]["n"] == metrics["test"]["n"]
     card = (tiny_model / "README.md").read_text()
     assert "stance macro-F1" in card and "`cost_burden`" in card
 
@@ -50,6 +54,19 @@ def test_batching_does_not_change_scores(tiny_model):
     together, _, _ = predict_probs(model, tokenizer, texts)
     alone = np.vstack([predict_probs(model, tokenizer, [t])[0] for t in texts])
     np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_int8_quantizes_the_feed_forward_layers_only(tiny_model):
+    from infer.classify import int8_module_names
+
+    model = Classifier(tiny_model, precision="fp32").model
+    names = int8_module_names(model)
+    assert names and all("attention" not in n and n.startswith("encoder.") for n in names)
+    quantized = Classifier(tiny_model, precision="int8")
+    kinds = {type(m).__name__ for n, m in quantized.model.named_modules() if n in names}
+    assert kinds == {"Linear"} and "dynamic" in type(quantized.model.get_submodule(next(iter(names)))).__module__
+    assert type(quantized.model.stance_head) is torch.nn.Linear
+    assert quantized.thresholds == json.loads((tiny_model / "thresholds_int8.json").read_text())
 
 
 def test_long_units_are_flagged_truncated(tiny_model):

@@ -18,7 +18,7 @@ from stanceframe.card import model_card
 from stanceframe.data import label_counts, load_splits
 from stanceframe.encoders import resolve_base_model
 from stanceframe.errors import StanceframeError
-from stanceframe.modeling import StanceFrameModel, model_input_text, save_model
+from stanceframe.modeling import THRESHOLDS_INT8_NAME, StanceFrameModel, model_input_text, save_model, write_json
 from stanceframe.predict import decide, predict_probs
 from stanceframe.schema import LabelSchema
 from stanceframe.scoring import multi_label_scores, single_label_scores, tune_thresholds
@@ -85,6 +85,18 @@ def score_split(model, tokenizer, rows, schema: LabelSchema, thresholds, config:
                                              schema.stance_names),
                "frames": multi_label_scores(frames_true, frames_pred, schema.frame_names)}
     return metrics, thresholds
+
+
+def tune_int8(model, tokenizer, splits, schema, config: TrainConfig, metrics: dict) -> dict[str, float]:
+    """Frame thresholds for the int8-quantized model, tuned on dev; its dev/test scores go into ``metrics``."""
+    from infer.classify import quantize_int8
+
+    quantized = quantize_int8(copy.deepcopy(model))
+    metrics["int8"] = {}
+    metrics["int8"]["dev"], thresholds = score_split(quantized, tokenizer, splits["dev"], schema, None, config)
+    if splits.get("test"):
+        metrics["int8"]["test"], _ = score_split(quantized, tokenizer, splits["test"], schema, thresholds, config)
+    return thresholds
 
 
 def selection_score(metrics: dict, mode: str) -> float:
@@ -184,9 +196,11 @@ def train(config: TrainConfig, log=print) -> dict:
                "train_seconds": time.time() - started, "dev": dev_metrics}
     if "test" in splits and splits["test"]:
         metrics["test"], _ = score_split(model, tokenizer, splits["test"], schema, thresholds, config)
+    int8_thresholds = tune_int8(model, tokenizer, splits, schema, config, metrics)
     settings = config.to_dict() | {"train_file_resolved": str(Path(config.train_file).resolve())}
     card = model_card(schema, settings, metrics, counts, thresholds)
     save_model(config.output_dir, model, tokenizer, thresholds, schema, settings, metrics, card)
+    write_json(Path(config.output_dir) / THRESHOLDS_INT8_NAME, int8_thresholds)
     log(f"saved {config.output_dir} (best epoch {best['epoch']}; dev stance macro-F1 "
         f"{dev_metrics['stance']['macro_f1']:.3f}, frames micro-F1 {dev_metrics['frames']['micro_f1']:.3f}"
         + (f"; test {metrics['test']['stance']['macro_f1']:.3f} / {metrics['test']['frames']['micro_f1']:.3f}"
