@@ -9,7 +9,6 @@ Every input yields either units or error records, so nothing is lost silently:
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 from infer.segment import segment_text
 from infer.textio import read_document
 from stanceframe.errors import InputError
+from stanceframe.jsonl import iter_json_objects
 from stanceframe.schema import UNIT_KINDS
 
 TABLE_SUFFIXES = {".jsonl", ".ndjson", ".csv", ".tsv", ".parquet"}
@@ -41,18 +41,8 @@ def iter_table_rows(path: Path) -> Iterator[tuple[int, dict]]:
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         with open(path, encoding="utf-8-sig") as handle:
-            for lineno, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield lineno, InputError(path, f"malformed JSON ({exc.msg})", lineno)
-                    continue
-                if not isinstance(row, dict):
-                    yield lineno, InputError(path, "line is not a JSON object", lineno)
-                    continue
-                yield lineno, row
+            for lineno, row in iter_json_objects(handle):
+                yield lineno, InputError(path, row, lineno) if isinstance(row, str) else row
     elif suffix in (".csv", ".tsv"):
         with open(path, encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")

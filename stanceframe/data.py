@@ -10,11 +10,11 @@ Extra keys are kept and ignored. Errors name the file and line.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
 from stanceframe.errors import LabelFileError
+from stanceframe.jsonl import iter_json_objects
 from stanceframe.schema import UNIT_KINDS, LabelSchema
 
 REQUIRED_KEYS = ("id", "doc_id", "kind", "text", "stance", "frames")
@@ -29,15 +29,9 @@ def read_jsonl_rows(path: Path) -> list[tuple[int, dict]]:
         raise LabelFileError(path, f"cannot read ({exc.strerror})") from None
     with handle:
         try:
-            for lineno, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise LabelFileError(path, f"not valid JSON ({exc.msg})", lineno) from None
-                if not isinstance(obj, dict):
-                    raise LabelFileError(path, "each line must be a JSON object", lineno)
+            for lineno, obj in iter_json_objects(handle):
+                if isinstance(obj, str):
+                    raise LabelFileError(path, obj, lineno)
                 rows.append((lineno, obj))
         except UnicodeDecodeError:
             raise LabelFileError(path, "not UTF-8 text") from None

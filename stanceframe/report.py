@@ -140,35 +140,26 @@ def build_report(rows: list[dict], out_dir: str | Path, facts: dict | None = Non
               [[d, sum(c.values()), *[c[s] for s in stances]] for d, c in by_doc.items()])
     note("Stance by document", f"All {len(by_doc)} documents: stance_by_document.csv")
 
-    # per source
-    if any(r.get("source") for r in rows):
-        by_source: dict[str, Counter] = defaultdict(Counter)
+    def stance_by(section: str, key, column: str, horizontal: bool = True) -> None:
+        """Stance shares grouped by ``key(row)`` (rows where it is None are left out) as figure and table."""
+        groups: dict[str, Counter] = defaultdict(Counter)
         for r in rows:
-            by_source[str(r.get("source") or "(none)")][r["stance"]] += 1
-        figure("Stance by source", stacked_share(dict(sorted(by_source.items())), stances, "Stance share by source",
-                                                 "source", out / "stance_by_source.png", colours),
-               "Stance share by source")
-        table("Stance by source", ["source", "units", *stances],
-              [[k, sum(c.values()), *[c[s] for s in stances]] for k, c in sorted(by_source.items())],
-              "stance_by_source.csv")
-    else:
-        note("Stance by source", "No 'source' column in the predictions.")
+            value = key(r)
+            if value is not None:
+                groups[value][r["stance"]] += 1
+        if not groups:
+            note(section, f"No '{column}' column in the predictions.")
+            return
+        groups = dict(sorted(groups.items()))
+        stem = section.lower().replace(" ", "_")
+        figure(section, stacked_share(groups, stances, f"Stance share by {column}", column, out / f"{stem}.png",
+                                      colours, horizontal=horizontal), f"Stance share by {column}")
+        table(section, [column, "units", *stances],
+              [[k, sum(c.values()), *[c[s] for s in stances]] for k, c in groups.items()], f"{stem}.csv")
 
-    # over time
-    periods: dict[str, Counter] = defaultdict(Counter)
-    for r in rows:
-        period = _period(r.get("date"))
-        if period:
-            periods[period][r["stance"]] += 1
-    if periods:
-        figure("Stance over time", stacked_share(dict(sorted(periods.items())), stances, "Stance share over time",
-                                                 "period", out / "stance_over_time.png", colours, horizontal=False),
-               "Stance share over time")
-        table("Stance over time", ["period", "units", *stances],
-              [[k, sum(c.values()), *[c[s] for s in stances]] for k, c in sorted(periods.items())],
-              "stance_over_time.csv")
-    else:
-        note("Stance over time", "No 'date' column in the predictions.")
+    has_source = any(r.get("source") for r in rows)
+    stance_by("Stance by source", lambda r: str(r.get("source") or "(none)") if has_source else None, "source")
+    stance_by("Stance over time", lambda r: _period(r.get("date")), "date", horizontal=False)
 
     # frames overall and by stance
     prevalence = np.array([[sum(1 for r in rows if r["stance"] == s and f in r["frames"]) /

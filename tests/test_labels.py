@@ -62,7 +62,7 @@ def test_duplicate_id_names_both_lines(tmp_path, schema):
 def test_malformed_json_line(tmp_path, schema):
     path = tmp_path / "broken.jsonl"
     path.write_text(json.dumps(make_rows("x")[0]) + "\n{not json\n", encoding="utf-8")
-    with pytest.raises(LabelFileError, match=r"broken.jsonl:2: not valid JSON"):
+    with pytest.raises(LabelFileError, match=r"broken.jsonl:2: malformed JSON"):
         load_annotated(path, schema)
 
 
