@@ -43,7 +43,7 @@ def test_round_trip_predictions_survive_save_and_load(tiny_model, tiny_data, tmp
     np.testing.assert_allclose(stance_a, stance_b, rtol=0, atol=1e-6)
     np.testing.assert_allclose(frames_a, frames_b, rtol=0, atol=1e-6)
     np.testing.assert_allclose(stance_a.sum(1), 1.0, atol=1e-5)
-    rows = Classifier(tiny_model).predict_texts(texts)
+    rows = Classifier(tiny_model, precision="fp32").predict_texts(texts)
     assert [r["stance"] for r in rows] == [schema.stance_names[i] for i in stance_a.argmax(1)]
     assert all(set(r["stance_scores"]) == set(schema.stance_names) for r in rows)
 
