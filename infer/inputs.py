@@ -136,7 +136,11 @@ def _table_units(path: Path, documents: bool, text_column: str) -> Iterator[dict
         index = row.get("unit_index")
         if index is None or index == "":
             index = next_index.get(doc_id, 0)
-        index = int(index)
+        try:
+            index = int(index)
+        except (TypeError, ValueError):
+            yield _error(InputError(path, f"unit_index {index!r} is not a whole number", number), _str(row.get("id")))
+            continue
         next_index[doc_id] = index + 1
         unit_id = _str(row.get("id")) or f"{doc_id}:{index}"
         warnings = []

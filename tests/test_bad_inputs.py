@@ -60,6 +60,8 @@ CASES = {
                             "empty 'text' value"),
     "missing and duplicate ids": (lambda d: _write(d / "units.jsonl", "\n".join(json.dumps(r) for r in (
         {"id": "x", "text": GOOD}, {"id": "x", "text": "US poodle."}, {"text": "No id here at all."})) + "\n"), 0, 3, None),
+    "non-numeric unit_index": (lambda d: _write(d / "units.csv", f'id,unit_index,text\n1,one,"{GOOD}"\n2,2,"{GOOD}"\n'),
+                               0, 1, "unit_index 'one' is not a whole number"),
     "40,000-character paragraph": (lambda d: _write(d / "long.txt", ("The alliance budget grew again. " * 1250).strip()),
                                    0, 1, None),
     "not English": (lambda d: _write(d / "ja.txt", "日米両政府は火曜日、在日米軍の指揮統制機能の強化で合意した。\n"), 0, 1, None),
