@@ -14,6 +14,7 @@ from pathlib import Path
 from infer.classify import Classifier, RunCounts, default_errors_path
 from infer.inputs import discover, iter_file
 from infer.outputs import JournaledWriter
+from stanceframe.modeling import load_model
 
 # Ray resource requests: readers take a slice of a CPU and actors most of one per torch thread, so that
 # actors holding every core never starve the readers that feed them (a deadlock on small machines).
@@ -49,7 +50,7 @@ def classify_with_ray(paths: list[str], model_dir: str, out: str | Path, precisi
         raise SystemExit("the Ray engine needs the optional extra: pip install 'stanceframe[ray]'") from None
     from infer.classify import DocumentSummary
 
-    labels = Classifier(model_dir)  # fail fast on a bad model directory, before starting Ray
+    _, _, _, schema = load_model(model_dir)  # fail fast on a bad model directory, before starting Ray
     if not ray.is_initialized():
         init = {"address": ray_address} if ray_address else {"num_cpus": num_cpus, "include_dashboard": False}
         ray.init(ignore_reinit_error=True, log_to_driver=False, configure_logging=False, **init)
@@ -67,8 +68,8 @@ def classify_with_ray(paths: list[str], model_dir: str, out: str | Path, precisi
     errors_path = Path(errors_path) if errors_path else default_errors_path(out)
     job = {"engine": "ray", "paths": [f["path"] for f in files], "model": str(Path(model_dir).resolve()),
            "precision": precision, "documents": documents, "text_column": text_column}
-    writer = JournaledWriter(out, labels.stance_labels, labels.frame_labels, errors_path, job)
-    doc_summary = DocumentSummary(labels.stance_labels, labels.frame_labels)
+    writer = JournaledWriter(out, schema.stance_names, schema.frame_names, errors_path, job)
+    doc_summary = DocumentSummary(schema.stance_names, schema.frame_names)
     for batch in dataset.iter_batches(batch_size=batch_size, batch_format="numpy"):
         items = [json.loads(s) for s in batch["item"]]
         rows = [i for i in items if "error" not in i]
