@@ -117,6 +117,11 @@ class RunCounts:
     classified: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason → count
 
+    @classmethod
+    def from_state(cls, state: dict) -> RunCounts:
+        """The counts a ``JournaledWriter`` kept (across resumes)."""
+        return cls(units_in=state["units_in"], classified=state["classified"], skipped=Counter(state["skipped"]))
+
     def closing_line(self) -> str:
         total = sum(self.skipped.values())
         reasons = f" ({', '.join(f'{n} {r}' for r, n in self.skipped.most_common())})" if total else ""
@@ -203,10 +208,7 @@ def classify_paths(paths: list[str], classifier: Classifier, out: str | Path, su
                 first = errors[0]
                 raise InputError(first["path"], first["error"], first.get("line"))
             rows = classifier.predict(units) if units else []
-            # a unit-level failure (a bad line or row) is a unit that came in; a whole unreadable file is not
-            unit_errors = sum(1 for e in errors if e.get("line") is not None or e.get("id") is not None)
-            writer.write_chunk(rows, errors, consumed=len(chunk), units_in=len(units) + unit_errors,
-                               skipped_reasons=[e["error"].split(" (")[0] for e in errors])
+            writer.write_chunk(rows, errors, consumed=len(chunk))
             doc_summary.add(rows)
             bar.update(len(chunk))
     finally:
@@ -214,8 +216,7 @@ def classify_paths(paths: list[str], classifier: Classifier, out: str | Path, su
     writer.close()
     if summary:
         doc_summary.write(summary)
-    state = writer.state
-    return RunCounts(units_in=state["units_in"], classified=state["classified"], skipped=Counter(state["skipped"]))
+    return RunCounts.from_state(writer.state)
 
 
 def default_errors_path(out: str | Path) -> Path:

@@ -79,18 +79,24 @@ class JournaledWriter:
         """Input items (units and error records) already accounted for by earlier chunks."""
         return self.state["consumed"]
 
-    def write_chunk(self, rows: list[dict], errors: list[dict], consumed: int, units_in: int,
-                    skipped_reasons: list[str]) -> None:
+    def write_chunk(self, rows: list[dict], errors: list[dict], consumed: int) -> None:
+        """Append classified rows and error records, and checkpoint: ``consumed`` input items are done.
+
+        A unit-level failure (a bad line or row, which has a line or an id) counts as a unit that came
+        in; a whole unreadable file does not. Skips are counted by reason (the message before " (").
+        """
         if rows:
             self.state["bytes"] = _fsync_append(
                 self.journal, [json.dumps(r, ensure_ascii=False) + "\n" for r in rows])
         if errors:
             self.state["error_bytes"] = _fsync_append(
                 self.errors_journal, [json.dumps(e, ensure_ascii=False) + "\n" for e in errors])
+        unit_errors = sum(1 for e in errors if e.get("line") is not None or e.get("id") is not None)
         self.state["consumed"] += consumed
-        self.state["units_in"] += units_in
+        self.state["units_in"] += len(rows) + unit_errors
         self.state["classified"] += len(rows)
-        for reason in skipped_reasons:
+        for error in errors:
+            reason = error["error"].split(" (")[0]
             self.state["skipped"][reason] = self.state["skipped"].get(reason, 0) + 1
         _atomic_json(self.checkpoint, self.state)
 

@@ -74,14 +74,9 @@ def classify_with_ray(paths: list[str], model_dir: str, out: str | Path, precisi
         items = [json.loads(s) for s in batch["item"]]
         rows = [i for i in items if "error" not in i]
         errors = [i for i in items if "error" in i]
-        unit_errors = sum(1 for e in errors if e.get("line") is not None or e.get("id") is not None)
-        writer.write_chunk(rows, errors, consumed=len(items), units_in=len(rows) + unit_errors,
-                           skipped_reasons=[e["error"].split(" (")[0] for e in errors])
+        writer.write_chunk(rows, errors, consumed=len(items))
         doc_summary.add(rows)
     writer.close()
     if summary:
         doc_summary.write(summary)
-    state = writer.state
-    from collections import Counter
-
-    return RunCounts(units_in=state["units_in"], classified=state["classified"], skipped=Counter(state["skipped"]))
+    return RunCounts.from_state(writer.state)
