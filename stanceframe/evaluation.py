@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from stanceframe.scoring import bootstrap_intervals
 METRIC_SCRIPT = Path(__file__).parent / "metrics" / "stanceframe_metrics.py"
 
 
+@functools.lru_cache(maxsize=1)
 def load_metrics():
     """The project's metric, a local evaluate module loaded by path (works offline)."""
     return (evaluate.load(str(METRIC_SCRIPT), "single_label"), evaluate.load(str(METRIC_SCRIPT), "multi_label"))
