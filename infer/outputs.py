@@ -31,7 +31,7 @@ def check_output_path(path: str | Path) -> Path:
     return path
 
 
-def _fsync_append(path: Path, lines: list[str]) -> int:
+def fsync_append(path: Path, lines: list[str]) -> int:
     with open(path, "a", encoding="utf-8") as handle:
         handle.writelines(lines)
         handle.flush()
@@ -86,10 +86,10 @@ class JournaledWriter:
         in; a whole unreadable file does not. Skips are counted by reason (the message before " (").
         """
         if rows:
-            self.state["bytes"] = _fsync_append(
+            self.state["bytes"] = fsync_append(
                 self.journal, [json.dumps(r, ensure_ascii=False) + "\n" for r in rows])
         if errors:
-            self.state["error_bytes"] = _fsync_append(
+            self.state["error_bytes"] = fsync_append(
                 self.errors_journal, [json.dumps(e, ensure_ascii=False) + "\n" for e in errors])
         unit_errors = sum(1 for e in errors if e.get("line") is not None or e.get("id") is not None)
         self.state["consumed"] += consumed

@@ -120,6 +120,14 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_adapt(args) -> int:
+    from train.adapt import adapt
+    from train.config import AdaptConfig, config_from_args
+
+    adapt(args.paths, config_from_args(args, AdaptConfig), documents=args.documents, text_column=args.text_column)
+    return 0
+
+
 def cmd_classify(args) -> int:
     from infer.classify import Classifier, classify_paths, default_errors_path
     from infer.outputs import check_output_path
@@ -271,7 +279,7 @@ def cmd_evaluate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from train.config import add_config_arguments
+    from train.config import AdaptConfig, add_config_arguments
 
     parser = argparse.ArgumentParser(prog="stanceframe", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -314,6 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train", help="train a model from a YAML config (settings overridable)")
     add_config_arguments(tr)
     tr.set_defaults(func=cmd_train)
+
+    ad = sub.add_parser("adapt", help="adapt the fast model to a corpus with a teacher model's soft labels")
+    add_input_options(ad)
+    add_config_arguments(ad, AdaptConfig, default_config=None, aliases={"output_dir": "--out"})
+    ad.set_defaults(func=cmd_adapt)
 
     cl = sub.add_parser("classify", help="classify units of documents or tables")
     add_input_options(cl)

@@ -1,4 +1,8 @@
-"""Training settings: one typed dataclass, loadable from YAML and overridable from the command line."""
+"""Settings as typed dataclasses, loadable from YAML and overridable from the command line.
+
+``TrainConfig`` trains a model from an encoder; ``AdaptConfig`` adapts a trained model (the student) to a
+user's corpus with a teacher's soft labels. Both share the optimisation settings of ``OptimSettings``.
+"""
 
 from __future__ import annotations
 
@@ -16,22 +20,16 @@ def _setting(default, help: str):
     return field(default=default, metadata={"help": help})
 
 
+# Allowed values of the settings that are choices, checked when a config is built.
+CHOICES = {"pooling": ("mean", "cls"), "class_weighting": ("inverse", "sqrt_inverse", "none"),
+           "frame_pos_weight": ("sqrt", "none"), "selection_metric": ("stance", "frames", "mean"),
+           "teacher_precision": ("int8", "fp32")}
+
+
 @dataclass
-class TrainConfig:
-    # --- data ---
-    schema: str = _setting("labels/schema.yaml", "Label schema (YAML or JSON): the ordered stance and frame labels.")
-    train_file: str = _setting("labels/data/train.jsonl", "Annotated units to train on (JSON Lines).")
-    dev_file: str = _setting("labels/data/dev.jsonl", "Annotated units for early stopping and frame thresholds.")
-    test_file: str = _setting("labels/data/test.jsonl", "Held-out annotated units scored once at the end ('' to skip).")
-    max_train_units: int = _setting(0, "Use only the first N training units (0 = all); for quick runs.")
-    # --- model ---
-    base_model: str = _setting("all-MiniLM-L6-v2", "Encoder: a local folder, a known offline name, or a hub id.")
-    output_dir: str = _setting("models/default", "Where the trained model directory is written.")
-    max_length: int = _setting(256, "Tokens per unit; longer units are truncated (and flagged at inference).")
-    pooling: str = _setting("mean", "Sentence vector from token states: 'mean' or 'cls'.")
-    kind_prefix: bool = _setting(True, "Prefix the unit kind ('comment: ...') so the model can tell comments from reporting.")
-    head_dropout: float = _setting(0.1, "Dropout before the two heads.")
-    # --- optimisation ---
+class OptimSettings:
+    """The optimisation and run settings every training loop shares, and the YAML/CLI loading."""
+
     epochs: int = _setting(10, "Maximum passes over the training data.")
     batch_size: int = _setting(16, "Units per optimisation step (batches are bucketed by length).")
     learning_rate: float = _setting(8e-5, "Peak learning rate of the encoder (AdamW).")
@@ -44,27 +42,26 @@ class TrainConfig:
     label_smoothing: float = _setting(0.05, "Label smoothing of the stance loss.")
     early_stopping_patience: int = _setting(3, "Stop after this many epochs without a better dev score.")
     selection_metric: str = _setting("mean", "Dev score for early stopping: 'stance' (stance macro-F1), 'frames' (frames micro-F1) or 'mean' of both.")
-    # --- run ---
     seed: int = _setting(42, "Seed for weights, shuffling and dropout: same data + seed => same metrics.")
     num_threads: int = _setting(0, "torch threads (0 = torch's default, one per core).")
     eval_max_tokens: int = _setting(8192, "Token budget per batch when scoring dev/test.")
     progress: bool = _setting(True, "Show progress bars.")
 
     @classmethod
-    def from_yaml(cls, path: str | Path, **overrides) -> TrainConfig:
+    def from_yaml(cls, path: str | Path, **overrides):
         path = Path(path)
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except OSError as exc:
-            raise StanceframeError(f"{path}: cannot read the training config ({exc.strerror})") from None
+            raise StanceframeError(f"{path}: cannot read the config ({exc.strerror})") from None
         except yaml.YAMLError as exc:
             raise StanceframeError(f"{path}: not valid YAML ({exc})") from None
         if not isinstance(raw, dict):
-            raise StanceframeError(f"{path}: the training config must be a mapping of settings")
+            raise StanceframeError(f"{path}: the config must be a mapping of settings")
         return cls.from_dict({**raw, **{k: v for k, v in overrides.items() if v is not None}}, str(path))
 
     @classmethod
-    def from_dict(cls, raw: dict, source: str = "<config>") -> TrainConfig:
+    def from_dict(cls, raw: dict, source: str = "<config>"):
         names = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(raw) - set(names))
         if unknown:
@@ -81,16 +78,68 @@ class TrainConfig:
         return config
 
     def check(self, source: str) -> None:
-        choices = {"pooling": ("mean", "cls"), "class_weighting": ("inverse", "sqrt_inverse", "none"),
-                   "frame_pos_weight": ("sqrt", "none"), "selection_metric": ("stance", "frames", "mean")}
-        for key, allowed in choices.items():
-            if getattr(self, key) not in allowed:
+        for key, allowed in CHOICES.items():
+            if hasattr(self, key) and getattr(self, key) not in allowed:
                 raise StanceframeError(f"{source}: {key} must be one of {', '.join(allowed)}")
-        if self.epochs < 1 or self.batch_size < 1 or self.max_length < 8:
-            raise StanceframeError(f"{source}: epochs, batch_size and max_length must be positive")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise StanceframeError(f"{source}: epochs and batch_size must be positive")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+@dataclass
+class TrainConfig(OptimSettings):
+    # --- data ---
+    schema: str = _setting("labels/schema.yaml", "Label schema (YAML or JSON): the ordered stance and frame labels.")
+    train_file: str = _setting("labels/data/train.jsonl", "Annotated units to train on (JSON Lines).")
+    dev_file: str = _setting("labels/data/dev.jsonl", "Annotated units for early stopping and frame thresholds.")
+    test_file: str = _setting("labels/data/test.jsonl", "Held-out annotated units scored once at the end ('' to skip).")
+    max_train_units: int = _setting(0, "Use only the first N training units (0 = all); for quick runs.")
+    # --- model ---
+    base_model: str = _setting("all-MiniLM-L6-v2", "Encoder: a local folder, a known offline name, or a hub id.")
+    output_dir: str = _setting("models/default", "Where the trained model directory is written.")
+    max_length: int = _setting(256, "Tokens per unit; longer units are truncated (and flagged at inference).")
+    pooling: str = _setting("mean", "Sentence vector from token states: 'mean' or 'cls'.")
+    kind_prefix: bool = _setting(True, "Prefix the unit kind ('comment: ...') so the model can tell comments from reporting.")
+    head_dropout: float = _setting(0.1, "Dropout before the two heads.")
+
+    def check(self, source: str) -> None:
+        super().check(source)
+        if self.max_length < 8:
+            raise StanceframeError(f"{source}: max_length must be at least 8")
+
+
+@dataclass
+class AdaptConfig(OptimSettings):
+    # --- models ---
+    teacher: str = _setting("models/accurate", "Teacher model directory: scores the sample of the corpus.")
+    student: str = _setting("models/default", "Student model directory: the fast model that is adapted (its "
+                            "weights are the starting point; its tokenizer, max length and labels are kept).")
+    output_dir: str = _setting("models/adapted", "Where the adapted model directory is written.")
+    # --- the teacher-scored sample ---
+    sample: int = _setting(2000, "Units of the corpus drawn at random (seeded) for the teacher to score; 0 = all.")
+    cache: str = _setting("", "Teacher score cache (JSON Lines, resumable); '' = OUTPUT_DIR.teacher-cache.jsonl.")
+    teacher_precision: str = _setting("int8", "Teacher precision while scoring: 'int8' (faster) or 'fp32'.")
+    soft_weight: float = _setting(1.0, "Weight of a teacher-scored unit's soft-target loss against a labelled unit's loss.")
+    temperature: float = _setting(2.0, "Softens teacher and student distributions in the soft-target loss (loss is scaled by T²).")
+    confidence_floor: float = _setting(0.5, "Teacher-scored units whose top stance probability is below this are left out.")
+    # --- labelled data: '' = the student's own files (from its training_args.json) ---
+    schema: str = _setting("", "Label schema; '' = the student's.")
+    train_file: str = _setting("", "Labelled units trained on beside the sample; '' = the student's training file.")
+    dev_file: str = _setting("", "Labelled units for early stopping and frame thresholds; '' = the student's.")
+    test_file: str = _setting("", "Held-out labelled units scored at the end; '' = the student's ('none' to skip).")
+    # --- optimisation: a short, gentle continuation of the student's training ---
+    epochs: int = _setting(2, "Passes over labelled units + sample.")
+    learning_rate: float = _setting(3e-5, "Peak learning rate of the encoder (lower than training from scratch).")
+    head_learning_rate: float = _setting(3e-4, "Peak learning rate of the two heads.")
+    early_stopping_patience: int = _setting(2, "Stop after this many epochs without a better dev score.")
+
+    def check(self, source: str) -> None:
+        super().check(source)
+        if self.temperature <= 0 or self.soft_weight < 0 or not 0 <= self.confidence_floor < 1 or self.sample < 0:
+            raise StanceframeError(f"{source}: temperature must be > 0, soft_weight >= 0, sample >= 0 and "
+                                   "confidence_floor in [0, 1)")
 
 
 def _coerce(value, kind):
@@ -107,16 +156,21 @@ def _coerce(value, kind):
     return kind(value)
 
 
-def add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """One --option per setting (its help text from the dataclass), overriding the YAML file."""
-    parser.add_argument("--config", default="train/configs/default.yaml", help="YAML file of settings.")
-    for f in dataclasses.fields(TrainConfig):
-        flag = "--" + f.name.replace("_", "-")
+def add_config_arguments(parser: argparse.ArgumentParser, cls=TrainConfig,
+                         default_config: str | None = "train/configs/default.yaml",
+                         aliases: dict[str, str] | None = None) -> None:
+    """One --option per setting (its help text from the dataclass), overriding the YAML file.
+    ``aliases`` adds a second flag for a setting (``{"output_dir": "--out"}``)."""
+    parser.add_argument("--config", default=default_config, help="YAML file of settings.")
+    for f in dataclasses.fields(cls):
+        flags = ["--" + f.name.replace("_", "-")] + ([aliases[f.name]] if aliases and f.name in aliases else [])
         kind = type(f.default)
-        parser.add_argument(flag, dest=f.name, default=None, type=str if kind is bool else kind,
+        parser.add_argument(*flags, dest=f.name, default=None, type=str if kind is bool else kind,
                             help=f"{f.metadata['help']} (default {f.default!r})")
 
 
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
-    return TrainConfig.from_yaml(args.config, **overrides)
+def config_from_args(args: argparse.Namespace, cls=TrainConfig):
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)}
+    if args.config:
+        return cls.from_yaml(args.config, **overrides)
+    return cls.from_dict({k: v for k, v in overrides.items() if v is not None}, "<command line>")

@@ -6,6 +6,7 @@ import copy
 import math
 import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,8 @@ from stanceframe.modeling import THRESHOLDS_INT8_NAME, StanceFrameModel, model_i
 from stanceframe.predict import decide, predict_probs
 from stanceframe.schema import LabelSchema
 from stanceframe.scoring import multi_label_scores, single_label_scores, tune_thresholds
-from train.config import TrainConfig
+from train.config import OptimSettings, TrainConfig
+from train.losses import frame_pos_weights, soft_target_loss, stance_class_weights
 
 
 def set_seed(seed: int) -> None:
@@ -40,24 +42,6 @@ def multi_hot(rows: list[dict], frame_names: list[str]) -> np.ndarray:
     return out
 
 
-def stance_class_weights(labels: np.ndarray, n: int, mode: str) -> torch.Tensor | None:
-    if mode == "none":
-        return None
-    counts = np.bincount(labels, minlength=n).astype(np.float64)
-    weights = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / n, 0.0)
-    if mode == "sqrt_inverse":
-        weights = np.sqrt(weights)
-    return torch.tensor(weights / weights[counts > 0].mean(), dtype=torch.float32)
-
-
-def frame_pos_weights(targets: np.ndarray, mode: str) -> torch.Tensor | None:
-    if mode == "none":
-        return None
-    pos = targets.sum(0)
-    neg = len(targets) - pos
-    return torch.tensor(np.clip(np.sqrt(neg / np.maximum(pos, 1)), 1.0, 10.0), dtype=torch.float32)
-
-
 def epoch_batches(lengths: list[int], batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
     """Shuffle, then sort within pools of 50 batches by length so padding stays small; shuffle batches."""
     order = rng.permutation(len(lengths))
@@ -70,10 +54,10 @@ def epoch_batches(lengths: list[int], batch_size: int, rng: np.random.Generator)
     return batches
 
 
-def score_split(model, tokenizer, rows, schema: LabelSchema, thresholds, config: TrainConfig):
-    """Probabilities and metrics of a model on annotated rows."""
+def score_split(model, tokenizer, rows, schema: LabelSchema, thresholds, max_length: int, max_tokens: int = 8192):
+    """Metrics of a model on annotated rows; frame thresholds are tuned on them when ``thresholds`` is None."""
     stance_p, frame_p, _ = predict_probs(model, tokenizer, [r["text"] for r in rows], [r["kind"] for r in rows],
-                                         max_length=config.max_length, max_tokens=config.eval_max_tokens)
+                                         max_length=max_length, max_tokens=max_tokens)
     stance_true = np.array([schema.stance_names.index(r["stance"]) for r in rows])
     frames_true = multi_hot(rows, schema.frame_names).astype(bool)
     if thresholds is None:
@@ -87,61 +71,53 @@ def score_split(model, tokenizer, rows, schema: LabelSchema, thresholds, config:
     return metrics, thresholds
 
 
-def tune_int8(model, tokenizer, splits, schema, config: TrainConfig, metrics: dict) -> dict[str, float]:
-    """Frame thresholds for the int8-quantized model, tuned on dev; its dev/test scores go into ``metrics``."""
-    from infer.classify import quantize_int8
-
-    quantized = quantize_int8(copy.deepcopy(model))
-    metrics["int8"] = {}
-    metrics["int8"]["dev"], thresholds = score_split(quantized, tokenizer, splits["dev"], schema, None, config)
-    if splits.get("test"):
-        metrics["int8"]["test"], _ = score_split(quantized, tokenizer, splits["test"], schema, thresholds, config)
-    return thresholds
-
-
 def selection_score(metrics: dict, mode: str) -> float:
     stance, frames = metrics["stance"]["macro_f1"], metrics["frames"]["micro_f1"]
     return {"stance": stance, "frames": frames, "mean": (stance + frames) / 2}[mode]
 
 
-def train(config: TrainConfig, log=print) -> dict:
-    """Train, select the best epoch on dev, tune frame thresholds, score test, save. Returns metrics."""
-    started = time.time()
-    set_seed(config.seed)
-    if config.num_threads:
-        torch.set_num_threads(config.num_threads)
-    schema = LabelSchema.load(config.schema)
-    files = {"train": config.train_file, "dev": config.dev_file}
-    if config.test_file:
-        files["test"] = config.test_file
-    splits, _ = load_splits(files, schema)  # raises on the first label-file error, before any training
-    train_rows = splits["train"][: config.max_train_units or None]
-    if not train_rows or not splits["dev"]:
-        raise StanceframeError("the training and dev files must each hold at least one unit")
-    counts = {name: label_counts(rows, schema) for name, rows in splits.items()}
-    log(f"data: {len(train_rows)} train / {len(splits['dev'])} dev"
-        + (f" / {len(splits['test'])} test" if "test" in splits else "") + " units")
+@dataclass
+class Targets:
+    """What each training unit is trained towards: a gold label, or a teacher's probabilities."""
 
-    base = resolve_base_model(config.base_model)
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    model = StanceFrameModel.from_base(base, schema, pooling=config.pooling, head_dropout=config.head_dropout,
-                                       kind_prefix=config.kind_prefix)
+    stance: np.ndarray                      # (n,) stance index; -1 marks a teacher-scored unit
+    frames: np.ndarray                      # (n, F) gold multi-hot (zeros for teacher-scored units)
+    soft_stance: np.ndarray | None = None   # (n, S) teacher stance probabilities (used where stance == -1)
+    soft_frames: np.ndarray | None = None   # (n, F) teacher frame probabilities (used where stance == -1)
 
-    def tokenize(batch):
-        texts = [model_input_text(t, k, config.kind_prefix) for t, k in zip(batch["text"], batch["kind"])]
-        return tokenizer(texts, truncation=True, max_length=config.max_length)
+    @classmethod
+    def gold(cls, rows: list[dict], schema: LabelSchema) -> Targets:
+        return cls(np.array([schema.stance_names.index(r["stance"]) for r in rows]), multi_hot(rows, schema.frame_names))
 
-    dataset = Dataset.from_list([{"text": r["text"], "kind": r["kind"]} for r in train_rows])
-    dataset = dataset.map(tokenize, batched=True, remove_columns=["text", "kind"])
-    lengths = [len(ids) for ids in dataset["input_ids"]]
-    stance_targets = np.array([schema.stance_names.index(r["stance"]) for r in train_rows])
-    frame_targets = multi_hot(train_rows, schema.frame_names)
 
+def make_batch_loss(targets: Targets, schema: LabelSchema, config: OptimSettings, soft_weight: float = 0.0,
+                    temperature: float = 1.0):
+    """loss(idx, stance_logits, frame_logits) for a batch of unit indices: the weighted cross-entropies on
+    labelled units plus ``soft_weight`` × the soft-target loss on teacher-scored units, each by its share."""
+    gold = targets.stance >= 0
     stance_loss_fn = torch.nn.CrossEntropyLoss(
-        weight=stance_class_weights(stance_targets, len(schema.stance_names), config.class_weighting),
+        weight=stance_class_weights(targets.stance[gold], len(schema.stance_names), config.class_weighting),
         label_smoothing=config.label_smoothing)
-    frame_loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=frame_pos_weights(frame_targets, config.frame_pos_weight))
+    frame_loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=frame_pos_weights(targets.frames[gold], config.frame_pos_weight))
 
+    def batch_loss(idx: np.ndarray, stance_logits: torch.Tensor, frame_logits: torch.Tensor) -> torch.Tensor:
+        hard = torch.from_numpy(gold[idx])
+        loss = stance_logits.new_zeros(())
+        if hard.any():
+            loss = loss + hard.float().mean() * (
+                stance_loss_fn(stance_logits[hard], torch.from_numpy(targets.stance[idx])[hard])
+                + config.frame_loss_weight * frame_loss_fn(frame_logits[hard], torch.from_numpy(targets.frames[idx])[hard]))
+        soft = ~hard
+        if soft.any() and soft_weight > 0:
+            loss = loss + soft.float().mean() * soft_weight * soft_target_loss(
+                stance_logits[soft], frame_logits[soft], torch.from_numpy(targets.soft_stance[idx])[soft],
+                torch.from_numpy(targets.soft_frames[idx])[soft], temperature)
+        return loss
+
+    return batch_loss
+
+
+def make_optimizer(model: StanceFrameModel, config: OptimSettings, total_steps: int):
     no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
     groups = [
         {"params": [p for n, p in model.encoder.named_parameters() if not n.endswith(no_decay)],
@@ -152,9 +128,24 @@ def train(config: TrainConfig, log=print) -> dict:
          "lr": config.head_learning_rate, "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(groups)
-    steps_per_epoch = math.ceil(len(train_rows) / config.batch_size)
-    total_steps = steps_per_epoch * config.epochs
     scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
+    return optimizer, scheduler
+
+
+def fit(model: StanceFrameModel, tokenizer, units: list[dict], batch_loss, dev_rows: list[dict], schema: LabelSchema,
+        config: OptimSettings, max_length: int, log=print) -> dict:
+    """The epoch loop: length-bucketed batches, early stopping on dev. Leaves the best epoch's weights in
+    ``model``; returns the best epoch, epochs run and per-epoch history."""
+    kind_prefix = bool(getattr(model.config, "kind_prefix", False))
+
+    def tokenize(batch):
+        texts = [model_input_text(t, k, kind_prefix) for t, k in zip(batch["text"], batch["kind"])]
+        return tokenizer(texts, truncation=True, max_length=max_length)
+
+    dataset = Dataset.from_list([{"text": u["text"], "kind": u.get("kind")} for u in units])
+    dataset = dataset.map(tokenize, batched=True, remove_columns=["text", "kind"])
+    lengths = [len(ids) for ids in dataset["input_ids"]]
+    optimizer, scheduler = make_optimizer(model, config, math.ceil(len(units) / config.batch_size) * config.epochs)
     rng = np.random.default_rng(config.seed)
 
     best = {"score": -1.0, "epoch": 0, "state": None}
@@ -166,10 +157,8 @@ def train(config: TrainConfig, log=print) -> dict:
         bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", disable=not config.progress, leave=False)
         for idx in bar:
             features = [{k: dataset[int(i)][k] for k in dataset.column_names} for i in idx]
-            batch = tokenizer.pad(features, return_tensors="pt")
-            stance_logits, frame_logits = model(**batch)
-            loss = stance_loss_fn(stance_logits, torch.from_numpy(stance_targets[idx])) + \
-                config.frame_loss_weight * frame_loss_fn(frame_logits, torch.from_numpy(frame_targets[idx]))
+            stance_logits, frame_logits = model(**tokenizer.pad(features, return_tensors="pt"))
+            loss = batch_loss(idx, stance_logits, frame_logits)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -177,7 +166,7 @@ def train(config: TrainConfig, log=print) -> dict:
             scheduler.step()
             total += loss.item()
             bar.set_postfix(loss=f"{loss.item():.3f}")
-        dev_metrics, _ = score_split(model, tokenizer, splits["dev"], schema, None, config)
+        dev_metrics, _ = score_split(model, tokenizer, dev_rows, schema, None, max_length, config.eval_max_tokens)
         score = selection_score(dev_metrics, config.selection_metric)
         history.append({"epoch": epoch, "train_loss": total / max(len(batches), 1),
                         "dev_stance_macro_f1": dev_metrics["stance"]["macro_f1"],
@@ -189,20 +178,71 @@ def train(config: TrainConfig, log=print) -> dict:
         elif epoch - best["epoch"] >= config.early_stopping_patience:
             log(f"early stop: no better dev score for {config.early_stopping_patience} epochs")
             break
-
     model.load_state_dict(best["state"])
-    dev_metrics, thresholds = score_split(model, tokenizer, splits["dev"], schema, None, config)
-    metrics = {"best_epoch": best["epoch"], "epochs_run": len(history), "history": history,
-               "train_seconds": time.time() - started, "dev": dev_metrics}
-    if "test" in splits and splits["test"]:
-        metrics["test"], _ = score_split(model, tokenizer, splits["test"], schema, thresholds, config)
-    int8_thresholds = tune_int8(model, tokenizer, splits, schema, config, metrics)
-    settings = config.to_dict() | {"train_file_resolved": str(Path(config.train_file).resolve())}
-    card = model_card(schema, settings, metrics, counts, thresholds)
-    save_model(config.output_dir, model, tokenizer, thresholds, schema, settings, metrics, card)
-    write_json(Path(config.output_dir) / THRESHOLDS_INT8_NAME, int8_thresholds)
-    log(f"saved {config.output_dir} (best epoch {best['epoch']}; dev stance macro-F1 "
+    return {"best_epoch": best["epoch"], "epochs_run": len(history), "history": history}
+
+
+def finish(model: StanceFrameModel, tokenizer, splits: dict, schema: LabelSchema, settings: dict, metrics: dict,
+           counts: dict, output_dir: str | Path, max_length: int, max_tokens: int = 8192,
+           card_extra: dict | None = None, log=print) -> dict:
+    """Tune frame thresholds on dev (fp32 and int8), score test, write the model directory. Returns metrics."""
+    dev_metrics, thresholds = score_split(model, tokenizer, splits["dev"], schema, None, max_length, max_tokens)
+    metrics["dev"] = dev_metrics
+    if splits.get("test"):
+        metrics["test"], _ = score_split(model, tokenizer, splits["test"], schema, thresholds, max_length, max_tokens)
+    int8_thresholds = tune_int8(model, tokenizer, splits, schema, metrics, max_length, max_tokens)
+    card = model_card(schema, settings, metrics, counts, thresholds, extra=card_extra)
+    save_model(output_dir, model, tokenizer, thresholds, schema, settings, metrics, card)
+    write_json(Path(output_dir) / THRESHOLDS_INT8_NAME, int8_thresholds)
+    log(f"saved {output_dir} (best epoch {metrics.get('best_epoch')}; dev stance macro-F1 "
         f"{dev_metrics['stance']['macro_f1']:.3f}, frames micro-F1 {dev_metrics['frames']['micro_f1']:.3f}"
         + (f"; test {metrics['test']['stance']['macro_f1']:.3f} / {metrics['test']['frames']['micro_f1']:.3f}"
            if "test" in metrics else "") + ")")
     return metrics
+
+
+def tune_int8(model, tokenizer, splits, schema, metrics: dict, max_length: int, max_tokens: int) -> dict[str, float]:
+    """Frame thresholds for the int8-quantized model, tuned on dev; its dev/test scores go into ``metrics``."""
+    from infer.classify import quantize_int8
+
+    quantized = quantize_int8(copy.deepcopy(model))
+    metrics["int8"] = {}
+    metrics["int8"]["dev"], thresholds = score_split(quantized, tokenizer, splits["dev"], schema, None, max_length,
+                                                     max_tokens)
+    if splits.get("test"):
+        metrics["int8"]["test"], _ = score_split(quantized, tokenizer, splits["test"], schema, thresholds, max_length,
+                                                 max_tokens)
+    return thresholds
+
+
+def load_labelled(files: dict[str, str], schema: LabelSchema, limit: int = 0, log=print):
+    """The annotated splits (validated; the first label-file error raises) and their label counts."""
+    splits, _ = load_splits(files, schema)
+    splits["train"] = splits["train"][: limit or None]
+    if not splits["train"] or not splits["dev"]:
+        raise StanceframeError("the training and dev files must each hold at least one unit")
+    log(f"data: {len(splits['train'])} train / {len(splits['dev'])} dev"
+        + (f" / {len(splits['test'])} test" if splits.get("test") else "") + " units")
+    return splits, {name: label_counts(rows, schema) for name, rows in splits.items()}
+
+
+def train(config: TrainConfig, log=print) -> dict:
+    """Train, select the best epoch on dev, tune frame thresholds, score test, save. Returns metrics."""
+    started = time.time()
+    set_seed(config.seed)
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    schema = LabelSchema.load(config.schema)
+    files = {"train": config.train_file, "dev": config.dev_file} | ({"test": config.test_file} if config.test_file else {})
+    splits, counts = load_labelled(files, schema, config.max_train_units, log)
+
+    base = resolve_base_model(config.base_model)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = StanceFrameModel.from_base(base, schema, pooling=config.pooling, head_dropout=config.head_dropout,
+                                       kind_prefix=config.kind_prefix)
+    batch_loss = make_batch_loss(Targets.gold(splits["train"], schema), schema, config)
+    metrics = fit(model, tokenizer, splits["train"], batch_loss, splits["dev"], schema, config, config.max_length, log)
+    metrics["train_seconds"] = time.time() - started
+    settings = config.to_dict() | {"train_file_resolved": str(Path(config.train_file).resolve())}
+    return finish(model, tokenizer, splits, schema, settings, metrics, counts, config.output_dir, config.max_length,
+                  config.eval_max_tokens, log=log)
