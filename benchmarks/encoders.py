@@ -1,0 +1,206 @@
+"""Which model to use: the default (MiniLM), the accurate preset (mpnet), and the default adapted to a corpus.
+
+    python benchmarks/encoders.py --default models/default --accurate models/accurate \
+        --realdev ../shared/realdev --sizes 10 20 0 --out out/bench_encoders
+
+For the default and accurate models: stance macro-F1, frames micro/macro-F1 on the test split and on the
+real documents' gold units (realdev), training time, and classify speed (units/s, and seconds per 1,000
+units: the accurate model's is the teacher's cost in `adapt`).
+
+Adapted models are built and scored across document halves: the real documents are split into two folds;
+`adapt` reads one fold's document *text* (never its labels), the teacher scores a sample of its units, and
+the adapted student is scored on the other fold's gold units. The two folds' predictions are pooled so every
+real unit is scored once, by a model that never saw its document. One row per sample size (0 = every unit
+of the fold). Everything built from the real documents stays under --out (gitignored), never in the repo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from infer.classify import Classifier  # noqa: E402
+from stanceframe.baselines import multi_hot  # noqa: E402
+from stanceframe.data import load_gold  # noqa: E402
+from stanceframe.evaluation import score  # noqa: E402
+from stanceframe.modeling import METRICS_NAME, read_model_json  # noqa: E402
+from stanceframe.scoring import bootstrap_intervals, single_label_scores  # noqa: E402
+from train.adapt import adapt  # noqa: E402
+from train.config import AdaptConfig  # noqa: E402
+
+SPEED_UNITS = 1000  # test-split units timed for classify speed
+
+
+def predict_gold(classifier: Classifier, gold: list[dict]) -> list[dict]:
+    return classifier.predict([{"id": g["id"], "doc_id": g["doc_id"], "kind": g["kind"], "text": g["text"]}
+                               for g in gold])
+
+
+def figures(labels: tuple[list[str], list[str]], gold: list[dict], rows: list[dict], n_boot: int = 1000) -> dict:
+    """Headline scores with bootstrap intervals, and the stance predictions (for paired comparisons)."""
+    stance_labels, frame_labels = labels
+    s_true = np.array([stance_labels.index(g["stance"]) for g in gold])
+    s_pred = np.array([stance_labels.index(r["stance"]) for r in rows])
+    f_true = multi_hot([g["frames"] for g in gold], frame_labels)
+    f_pred = multi_hot([r["frames"] for r in rows], frame_labels)
+    scored = score(s_true, s_pred, f_true, f_pred, stance_labels, frame_labels)
+    ci = bootstrap_intervals(s_true, s_pred, f_true, f_pred, stance_labels, frame_labels, n_boot=n_boot)
+    return {"n": len(gold), "stance_macro_f1": scored["stance"]["macro_f1"],
+            "stance_ci": ci["stance_macro_f1"], "frames_micro_f1": scored["frames"]["micro_f1"],
+            "frames_macro_f1": scored["frames"]["macro_f1"], "stance_pred": s_pred.tolist()}
+
+
+def paired_difference(a: list[int], b: list[int], truth: list[int], labels: list[str], n_boot=2000, seed=0):
+    """Stance macro-F1 of b minus a on the same units, with a paired percentile-bootstrap 95% interval."""
+    a, b, truth = map(np.asarray, (a, b, truth))
+    rng = np.random.default_rng(seed)
+    point = single_label_scores(truth, b, labels)["macro_f1"] - single_label_scores(truth, a, labels)["macro_f1"]
+    draws = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(truth), len(truth))
+        draws.append(single_label_scores(truth[idx], b[idx], labels)["macro_f1"]
+                     - single_label_scores(truth[idx], a[idx], labels)["macro_f1"])
+    return {"difference": point, "ci": [float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))]}
+
+
+def labels_of(classifier: Classifier) -> tuple[list[str], list[str]]:
+    return classifier.stance_labels, classifier.frame_labels
+
+
+def units_per_second(classifier: Classifier, gold: list[dict]) -> float:
+    units = gold[:SPEED_UNITS]
+    started = time.perf_counter()
+    predict_gold(classifier, units)
+    return len(units) / (time.perf_counter() - started)
+
+
+def measure_model(name: str, model_dir: str, test: list[dict], real: list[dict], precision: str) -> dict:
+    classifier = Classifier(model_dir, precision=precision)
+    speed = units_per_second(classifier, test)
+    trained = read_model_json(model_dir, METRICS_NAME)
+    return {"model": name, "dir": model_dir,
+            "test": figures(labels_of(classifier), test, predict_gold(classifier, test)),
+            "real": figures(labels_of(classifier), real, predict_gold(classifier, real)),
+            "train_seconds": trained.get("train_seconds"), "units_per_second": speed,
+            "seconds_per_1000": 1000 / speed}
+
+
+def document_folds(docs_dir: Path) -> list[list[Path]]:
+    docs = sorted(p for p in docs_dir.iterdir() if p.is_file())
+    return [docs[0::2], docs[1::2]]
+
+
+def measure_adapted(args, test: list[dict], real: list[dict], size: int) -> dict:
+    """Adapt on each fold's document text, score on the other fold's gold units; pool the two folds."""
+    folds = document_folds(Path(args.realdev) / "docs")
+    work = Path(args.out)
+    rows_by_id, test_scores, seconds, teacher_rates, kept, sampled = {}, [], 0.0, [], 0, 0
+    for k, fold in enumerate(folds):
+        corpus = work / f"fold{k}_docs"
+        corpus.mkdir(parents=True, exist_ok=True)
+        for doc in fold:  # links, not copies: the real text stays where it is
+            link = corpus / doc.name
+            if not link.exists():
+                link.symlink_to(doc.resolve())
+        out = work / f"adapted_fold{k}_sample{size or 'all'}"
+        config = AdaptConfig.from_dict({
+            "teacher": args.accurate, "student": args.default, "output_dir": str(out), "sample": size,
+            "cache": str(work / f"fold{k}.teacher-cache.jsonl"), "progress": False, "seed": args.seed,
+            "soft_weight": args.soft_weight, "epochs": args.adapt_epochs})
+        started = time.time()
+        metrics = adapt([str(corpus)], config, log=lambda *_: None)
+        seconds += time.time() - started
+        if metrics["adapt"]["teacher_seconds_per_1000"]:
+            teacher_rates.append(metrics["adapt"]["teacher_seconds_per_1000"])
+        kept += metrics["adapt"]["kept"]
+        sampled += metrics["adapt"]["sample"]
+        classifier = Classifier(out, precision=args.precision)
+        names = {doc.name for doc in fold}
+        held_out = [g for g in real if g["doc_id"] not in names]
+        rows_by_id.update({r["id"]: r for r in predict_gold(classifier, held_out)})
+        test_scores.append(figures(labels_of(classifier), test, predict_gold(classifier, test), n_boot=200))
+    pooled = [rows_by_id[g["id"]] for g in real]
+    return {"model": f"adapted (sample {size or 'all'})", "sample_per_fold": size, "sampled": sampled,
+            "kept": kept, "real": figures(labels_of(classifier), real, pooled),
+            "test": {key: float(np.mean([t[key] for t in test_scores]))
+                     for key in ("stance_macro_f1", "frames_micro_f1", "frames_macro_f1")},
+            "adapt_seconds_per_fold": seconds / len(folds),
+            "teacher_seconds_per_1000": float(np.mean(teacher_rates)) if teacher_rates else None}
+
+
+def table(results: list[dict]) -> str:
+    lines = ["| model | real stance macro-F1 [95% CI] | real frames micro / macro | test stance | test frames "
+             "micro / macro | train s | classify units/s |", "|---|---|---|---|---|---|---|"]
+    for r in results:
+        real, test = r["real"], r["test"]
+        train = r.get("train_seconds") or r.get("adapt_seconds_per_fold")
+        speed = f"{r['units_per_second']:.0f}" if "units_per_second" in r else "as default"
+        lines.append(f"| {r['model']} | {real['stance_macro_f1']:.3f} [{real['stance_ci'][0]:.3f}–"
+                     f"{real['stance_ci'][1]:.3f}] | {real['frames_micro_f1']:.3f} / {real['frames_macro_f1']:.3f} | "
+                     f"{test['stance_macro_f1']:.3f} | {test['frames_micro_f1']:.3f} / {test['frames_macro_f1']:.3f} | "
+                     f"{train:.0f} | {speed} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--default", default="models/default", help="the default (student) model")
+    parser.add_argument("--accurate", default="models/accurate", help="the accurate (teacher) model")
+    parser.add_argument("--test", default="labels/data/test.jsonl", help="the team-written test split")
+    parser.add_argument("--realdev", default="../shared/realdev", help="real documents and their gold units")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 20, 0],
+                        help="teacher-scored sample sizes per fold (0 = every unit of the fold)")
+    parser.add_argument("--soft-weight", type=float, default=1.0, help="adapt's soft-target weight")
+    parser.add_argument("--adapt-epochs", type=int, default=2, help="adapt's epochs")
+    parser.add_argument("--precision", choices=["int8", "fp32"], default="int8", help="as for classify")
+    parser.add_argument("--seed", type=int, default=42, help="seed of the samples and of adapt")
+    parser.add_argument("--out", default="out/bench_encoders", help="work folder (adapted models, caches, JSON)")
+    args = parser.parse_args(argv)
+    gold_path = Path(args.realdev) / "seeds_gold.jsonl"
+    if not gold_path.is_file():
+        raise SystemExit(f"{gold_path}: the real documents are not here; pass --realdev")
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    probe = Classifier(args.default, precision="fp32")
+    test, real = load_gold(args.test, probe.schema), load_gold(gold_path, probe.schema)
+    truth = [probe.stance_labels.index(g["stance"]) for g in real]
+
+    results = [measure_model("default", args.default, test, real, args.precision),
+               measure_model("accurate", args.accurate, test, real, args.precision)]
+    print(table(results), flush=True)
+    for size in args.sizes:
+        results.append(measure_adapted(args, test, real, size))
+        print(table(results[-1:]).splitlines()[-1], flush=True)
+
+    default_pred, accurate_pred = results[0]["real"]["stance_pred"], results[1]["real"]["stance_pred"]
+    gap = results[1]["real"]["stance_macro_f1"] - results[0]["real"]["stance_macro_f1"]
+    for r in results[1:]:
+        r["vs_default_on_real"] = paired_difference(default_pred, r["real"]["stance_pred"], truth, probe.stance_labels)
+        if r["model"].startswith("adapted"):
+            r["gap_closed"] = (r["real"]["stance_macro_f1"] - results[0]["real"]["stance_macro_f1"]) / gap if gap else None
+            r["vs_accurate_on_real"] = paired_difference(accurate_pred, r["real"]["stance_pred"], truth,
+                                                         probe.stance_labels)
+    print()
+    print(table(results))
+    print()
+    print(f"accurate − default on real text: {gap:+.3f} stance macro-F1 "
+          f"(paired 95% CI {results[1]['vs_default_on_real']['ci'][0]:+.3f} to "
+          f"{results[1]['vs_default_on_real']['ci'][1]:+.3f})")
+    for r in results[2:]:
+        d = r["vs_default_on_real"]
+        closed = f"{r['gap_closed']:.0%} of the gap" if r.get("gap_closed") is not None else "gap undefined"
+        print(f"{r['model']}: {d['difference']:+.3f} vs default (paired 95% CI {d['ci'][0]:+.3f} to "
+              f"{d['ci'][1]:+.3f}), {closed}; {r['kept']} of {r['sampled']} teacher-scored units kept over both folds")
+    print(f"teacher (accurate, {args.precision}): {results[1]['seconds_per_1000']:.1f} s per 1,000 units; "
+          f"student (default): {results[0]['seconds_per_1000']:.1f} s per 1,000 units")
+    (Path(args.out) / "bench_encoders.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
