@@ -96,7 +96,7 @@ def document_folds(docs_dir: Path) -> list[list[Path]]:
     return [docs[0::2], docs[1::2]]
 
 
-def measure_adapted(args, test: list[dict], real: list[dict], size: int) -> dict:
+def measure_adapted(args, test: list[dict], real: list[dict], size: int, soft_weight: float) -> dict:
     """Adapt on each fold's document text, score on the other fold's gold units; pool the two folds."""
     folds = document_folds(Path(args.realdev) / "docs")
     work = Path(args.out)
@@ -108,11 +108,11 @@ def measure_adapted(args, test: list[dict], real: list[dict], size: int) -> dict
             link = corpus / doc.name
             if not link.exists():
                 link.symlink_to(doc.resolve())
-        out = work / f"adapted_fold{k}_sample{size or 'all'}"
+        out = work / f"adapted_fold{k}_sample{size or 'all'}_w{soft_weight:g}"
         config = AdaptConfig.from_dict({
             "teacher": args.accurate, "student": args.default, "output_dir": str(out), "sample": size,
             "cache": str(work / f"fold{k}.teacher-cache.jsonl"), "progress": False, "seed": args.seed,
-            "soft_weight": args.soft_weight, "epochs": args.adapt_epochs})
+            "soft_weight": soft_weight, "epochs": args.adapt_epochs})
         started = time.time()
         metrics = adapt([str(corpus)], config, log=lambda *_: None)
         seconds += time.time() - started
@@ -126,7 +126,8 @@ def measure_adapted(args, test: list[dict], real: list[dict], size: int) -> dict
         rows_by_id.update({r["id"]: r for r in predict_gold(classifier, held_out)})
         test_scores.append(figures(labels_of(classifier), test, predict_gold(classifier, test), n_boot=200))
     pooled = [rows_by_id[g["id"]] for g in real]
-    return {"model": f"adapted (sample {size or 'all'})", "sample_per_fold": size, "sampled": sampled,
+    name = f"adapted (sample {size or 'all'}" + (f", weight {soft_weight:g})" if soft_weight != 1 else ")")
+    return {"model": name, "sample_per_fold": size, "soft_weight": soft_weight, "sampled": sampled,
             "kept": kept, "real": figures(labels_of(classifier), real, pooled),
             "test": {key: float(np.mean([t[key] for t in test_scores]))
                      for key in ("stance_macro_f1", "frames_micro_f1", "frames_macro_f1")},
@@ -156,7 +157,8 @@ def main(argv=None) -> int:
     parser.add_argument("--realdev", default="../shared/realdev", help="real documents and their gold units")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 20, 0],
                         help="teacher-scored sample sizes per fold (0 = every unit of the fold)")
-    parser.add_argument("--soft-weight", type=float, default=1.0, help="adapt's soft-target weight")
+    parser.add_argument("--soft-weights", type=float, nargs="+", default=[1.0],
+                        help="adapt's soft-target weights (one row per size and weight)")
     parser.add_argument("--adapt-epochs", type=int, default=2, help="adapt's epochs")
     parser.add_argument("--precision", choices=["int8", "fp32"], default="int8", help="as for classify")
     parser.add_argument("--seed", type=int, default=42, help="seed of the samples and of adapt")
@@ -173,9 +175,10 @@ def main(argv=None) -> int:
     results = [measure_model("default", args.default, test, real, args.precision),
                measure_model("accurate", args.accurate, test, real, args.precision)]
     print(table(results), flush=True)
-    for size in args.sizes:
-        results.append(measure_adapted(args, test, real, size))
-        print(table(results[-1:]).splitlines()[-1], flush=True)
+    for weight in args.soft_weights:
+        for size in args.sizes:
+            results.append(measure_adapted(args, test, real, size, weight))
+            print(table(results[-1:]).splitlines()[-1], flush=True)
 
     default_pred, accurate_pred = results[0]["real"]["stance_pred"], results[1]["real"]["stance_pred"]
     gap = results[1]["real"]["stance_macro_f1"] - results[0]["real"]["stance_macro_f1"]

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import datasets
 import numpy as np
 import torch
 from datasets import Dataset
@@ -142,6 +143,8 @@ def fit(model: StanceFrameModel, tokenizer, units: list[dict], batch_loss, dev_r
         texts = [model_input_text(t, k, kind_prefix) for t, k in zip(batch["text"], batch["kind"])]
         return tokenizer(texts, truncation=True, max_length=max_length)
 
+    if not config.progress:
+        datasets.disable_progress_bars()
     dataset = Dataset.from_list([{"text": u["text"], "kind": u.get("kind")} for u in units])
     dataset = dataset.map(tokenize, batched=True, remove_columns=["text", "kind"])
     lengths = [len(ids) for ids in dataset["input_ids"]]
