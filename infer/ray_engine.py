@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from infer.classify import Classifier, RunCounts, default_errors_path
+from infer.classify import Classifier, RunCounts, check_schema, default_errors_path
 from infer.inputs import discover, iter_file
 from infer.outputs import JournaledWriter
+from stanceframe.errors import InputError
 from stanceframe.modeling import load_model
+from stanceframe.schema import LabelSchema
 
 # Ray resource requests: readers take a slice of a CPU and actors most of one per torch thread, so that
 # actors holding every core never starve the readers that feed them (a deadlock on small machines).
@@ -43,7 +45,9 @@ def _read_file(row: dict, documents: bool, text_column: str) -> list[dict]:
 def classify_with_ray(paths: list[str], model_dir: str, out: str | Path, precision: str = "fp32",
                       documents: bool = False, text_column: str = "text", errors_path: str | Path | None = None,
                       ray_address: str | None = None, num_cpus: int | None = None, actors: int = 2,
-                      batch_size: int = 256, max_length: int | None = None, summary: str | Path | None = None) -> RunCounts:
+                      batch_size: int = 256, max_length: int | None = None, summary: str | Path | None = None,
+                      on_error: str = "skip", expect_schema: str | Path | None = None) -> RunCounts:
+    """Classify ``paths`` on Ray into ``out``; skips, counts and ``on_error`` behave as in ``classify_paths``."""
     try:
         import ray
     except ImportError:
@@ -51,6 +55,8 @@ def classify_with_ray(paths: list[str], model_dir: str, out: str | Path, precisi
     from infer.classify import DocumentSummary
 
     _, _, _, schema = load_model(model_dir)  # fail fast on a bad model directory, before starting Ray
+    if expect_schema is not None:
+        check_schema(schema, LabelSchema.load(expect_schema), Path(model_dir), expect_schema)
     if not ray.is_initialized():
         init = {"address": ray_address} if ray_address else {"num_cpus": num_cpus, "include_dashboard": False}
         ray.init(ignore_reinit_error=True, log_to_driver=False, configure_logging=False, **init)
@@ -74,6 +80,8 @@ def classify_with_ray(paths: list[str], model_dir: str, out: str | Path, precisi
         items = [json.loads(s) for s in batch["item"]]
         rows = [i for i in items if "error" not in i]
         errors = [i for i in items if "error" in i]
+        if errors and on_error == "fail":
+            raise InputError(errors[0]["path"], errors[0]["error"], errors[0].get("line"))
         writer.write_chunk(rows, errors, consumed=len(items))
         doc_summary.add(rows)
     writer.close()

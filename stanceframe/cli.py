@@ -141,7 +141,7 @@ def cmd_classify(args) -> int:
         counts = classify_with_ray(args.paths, args.model, args.out, precision=args.precision, documents=args.documents,
                                    text_column=args.text_column, errors_path=args.errors, ray_address=args.ray_address,
                                    num_cpus=args.ray_cpus, actors=args.ray_actors, max_length=args.max_length,
-                                   summary=args.summary)
+                                   summary=args.summary, on_error=args.on_error, expect_schema=args.schema)
         print(counts.closing_line())
         return 0
     classifier = Classifier(args.model, max_length=args.max_length, num_threads=args.threads, precision=args.precision,

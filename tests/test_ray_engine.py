@@ -38,3 +38,13 @@ def test_ray_output_equals_local_output(tiny_model, tmp_path, local_ray, capsys)
         for key in ("stance_scores", "frame_scores"):
             assert x[key] == pytest.approx(y[key], abs=2e-5)
     assert (tmp_path / "ray.errors.jsonl").read_text() == (tmp_path / "local.errors.jsonl").read_text()
+
+
+def test_ray_engine_stops_at_a_bad_input_under_on_error_fail(tiny_model, tmp_path, local_ray, capsys):
+    bad = tmp_path / "broken.jsonl"
+    bad.write_text('{"id": "b1", "text": "Japan and the US signed the deal."}\n{oops\n', encoding="utf-8")
+    out = tmp_path / "ray.jsonl"
+    assert main(["classify", str(bad), "--model", str(tiny_model), "--out", str(out), "--engine", "ray",
+                 "--on-error", "fail"]) == 1
+    assert f"{bad}:2" in capsys.readouterr().err
+    assert not out.exists()
