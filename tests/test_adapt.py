@@ -162,3 +162,14 @@ def test_missing_teacher_fails_with_a_clear_message(tiny_model, corpus, tmp_path
     with pytest.raises(ModelDirError, match="teacher"):
         adapt([str(corpus)], AdaptConfig.from_dict({"teacher": str(tmp_path), "student": str(tiny_model),
                                                     "output_dir": str(tmp_path / "o")}))
+
+
+def test_shipped_configs_parse():
+    from conftest import REPO
+
+    from train.config import TrainConfig
+
+    accurate = TrainConfig.from_yaml(REPO / "train/configs/accurate.yaml")
+    assert accurate.base_model == "all-mpnet-base-v2" and accurate.output_dir == "models/accurate"
+    preset = AdaptConfig.from_yaml(REPO / "train/configs/adapt.yaml")
+    assert preset.teacher == "models/accurate" and preset.student == "models/default" and preset.sample > 0
