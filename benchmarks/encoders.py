@@ -84,7 +84,7 @@ def measure_model(name: str, model_dir: str, test: list[dict], real: list[dict],
     classifier = Classifier(model_dir, precision=precision)
     speed = units_per_second(classifier, test)
     trained = read_model_json(model_dir, METRICS_NAME)
-    return {"model": name, "dir": model_dir,
+    return {"model": name, "dir": model_dir, "precision": classifier.precision,
             "test": figures(labels_of(classifier), test, predict_gold(classifier, test)),
             "real": figures(labels_of(classifier), real, predict_gold(classifier, real)),
             "train_seconds": trained.get("train_seconds"), "units_per_second": speed,
@@ -160,7 +160,8 @@ def main(argv=None) -> int:
     parser.add_argument("--soft-weights", type=float, nargs="+", default=[1.0],
                         help="adapt's soft-target weights (one row per size and weight)")
     parser.add_argument("--adapt-epochs", type=int, default=2, help="adapt's epochs")
-    parser.add_argument("--precision", choices=["int8", "fp32"], default="int8", help="as for classify")
+    parser.add_argument("--precision", choices=["auto", "int8", "fp32"], default="auto",
+                        help="as for classify (auto: each model's recommended precision)")
     parser.add_argument("--seed", type=int, default=42, help="seed of the samples and of adapt")
     parser.add_argument("--out", default="out/bench_encoders", help="work folder (adapted models, caches, JSON)")
     args = parser.parse_args(argv)
@@ -199,8 +200,8 @@ def main(argv=None) -> int:
         closed = f"{r['gap_closed']:.0%} of the gap" if r.get("gap_closed") is not None else "gap undefined"
         print(f"{r['model']}: {d['difference']:+.3f} vs default (paired 95% CI {d['ci'][0]:+.3f} to "
               f"{d['ci'][1]:+.3f}), {closed}; {r['kept']} of {r['sampled']} teacher-scored units kept over both folds")
-    print(f"teacher (accurate, {args.precision}): {results[1]['seconds_per_1000']:.1f} s per 1,000 units; "
-          f"student (default): {results[0]['seconds_per_1000']:.1f} s per 1,000 units")
+    print(f"teacher (accurate, {results[1]['precision']}): {results[1]['seconds_per_1000']:.1f} s per 1,000 units; "
+          f"student (default, {results[0]['precision']}): {results[0]['seconds_per_1000']:.1f} s per 1,000 units")
     (Path(args.out) / "bench_encoders.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     return 0
 

@@ -20,8 +20,24 @@ from stanceframe.modeling import THRESHOLDS_INT8_NAME, TRAINING_ARGS_NAME, load_
 from stanceframe.predict import decide, predict_probs
 from stanceframe.schema import LabelSchema
 
-PRECISIONS = ("int8", "fp32")
-DEFAULT_PRECISION = "int8"  # measured faster than fp32 and within a point of its F1 (README, "Speed")
+PRECISIONS = ("auto", "int8", "fp32")
+# "auto": the precision the model directory recommends (config.json `inference_precision`, chosen at training
+# time: int8 where it stays within INT8_BOUND of fp32, else fp32); int8 for older models without the field.
+DEFAULT_PRECISION = "auto"
+INT8_BOUND = 0.01  # the largest F1 loss (stance macro, frames micro; mean of dev and test) int8 may cost
+
+
+def choose_precision(metrics: dict, bound: float = INT8_BOUND) -> str:
+    """int8 where, averaged over the dev and test splits, it loses at most ``bound`` of stance macro-F1 and of
+    frames micro-F1 against fp32 (it is faster on CPU); otherwise fp32."""
+    splits = [s for s in ("dev", "test") if s in metrics and s in metrics.get("int8", {})]
+    if not splits:
+        return "fp32"
+    for group, key in (("stance", "macro_f1"), ("frames", "micro_f1")):
+        loss = sum(metrics[s][group][key] - metrics["int8"][s][group][key] for s in splits) / len(splits)
+        if loss > bound:
+            return "fp32"
+    return "int8"
 
 
 def int8_module_names(model: torch.nn.Module) -> set[str]:
@@ -67,8 +83,10 @@ class Classifier:
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
         self.model_dir = Path(model_dir)
-        self.precision = precision
         self.model, self.tokenizer, self.thresholds, self.schema = load_model(model_dir)
+        if precision == "auto":
+            precision = getattr(self.model.config, "inference_precision", "int8")
+        self.precision = precision
         if expect_schema is not None:
             check_schema(self.schema, LabelSchema.load(expect_schema), self.model_dir, expect_schema)
         if precision == "int8":

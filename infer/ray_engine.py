@@ -42,7 +42,7 @@ def _read_file(row: dict, documents: bool, text_column: str) -> list[dict]:
             for item in iter_file(Path(row["path"]), row["doc_name"], documents, text_column)]
 
 
-def classify_with_ray(paths: list[str], model_dir: str, out: str | Path, precision: str = "fp32",
+def classify_with_ray(paths: list[str], model_dir: str, out: str | Path, precision: str = "auto",
                       documents: bool = False, text_column: str = "text", errors_path: str | Path | None = None,
                       ray_address: str | None = None, num_cpus: int | None = None, actors: int = 2,
                       batch_size: int = 256, max_length: int | None = None, summary: str | Path | None = None,

@@ -338,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--chunk-size", type=int, default=512, help="units read and written per chunk")
     cl.add_argument("--threads", type=int, default=0, help="torch threads (0 = one per core)")
     cl.add_argument("--quiet", action="store_true", help="no progress bar")
-    cl.add_argument("--precision", choices=["int8", "fp32"], default="int8",
+    cl.add_argument("--precision", choices=["auto", "int8", "fp32"], default="auto",
                     help="int8 (default: dynamic quantization of the feed-forward layers, faster on CPU) or fp32")
     cl.add_argument("--resume", action="store_true", help="continue an interrupted run of the same job")
     cl.add_argument("--on-error", choices=["skip", "fail"], default="skip",
@@ -368,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", help="write the metrics here")
     ev.add_argument("--report", help="write a Markdown report with charts into this folder")
     ev.add_argument("--train-data", help="training split for the TF-IDF baseline (default: the model's own)")
-    ev.add_argument("--precision", choices=["int8", "fp32"], default="int8", help="as for classify")
+    ev.add_argument("--precision", choices=["auto", "int8", "fp32"], default="auto", help="as for classify")
     ev.add_argument("--schema", help="refuse a model trained on other labels than this schema file")
     ev.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the intervals")
     ev.set_defaults(func=cmd_evaluate)

@@ -23,11 +23,42 @@ def fixture_units() -> list[dict]:
 
 def test_int8_agrees_with_fp32(tiny_model):
     units = fixture_units()
-    fp32 = Classifier(tiny_model).predict(units)
+    fp32 = Classifier(tiny_model, precision="fp32").predict(units)
     int8 = Classifier(tiny_model, precision="int8").predict(units)
     agree = sum(a["stance"] == b["stance"] for a, b in zip(fp32, int8)) / len(units)
     assert len(units) >= 100
     assert agree >= 0.95
+
+
+def scores(stance: float, frames: float) -> dict:
+    return {"stance": {"macro_f1": stance}, "frames": {"micro_f1": frames}}
+
+
+def test_int8_is_the_default_only_within_a_point_of_fp32():
+    from infer.classify import choose_precision
+
+    close = {"dev": scores(0.86, 0.78), "test": scores(0.84, 0.76),
+             "int8": {"dev": scores(0.845, 0.775), "test": scores(0.849, 0.752)}}
+    assert choose_precision(close) == "int8"  # -0.3 and -0.65 points on average
+    far = {**close, "int8": {"dev": scores(0.74, 0.69), "test": scores(0.74, 0.66)}}
+    assert choose_precision(far) == "fp32"
+    frames_only = {**close, "int8": {"dev": scores(0.86, 0.76), "test": scores(0.84, 0.74)}}
+    assert choose_precision(frames_only) == "fp32"
+    assert choose_precision({"dev": scores(0.8, 0.7)}) == "fp32"  # never measured: no int8
+
+
+def test_auto_precision_follows_the_model_directory(tiny_model, tmp_path):
+    import shutil
+
+    recorded = json.loads((tiny_model / "config.json").read_text())["inference_precision"]
+    assert Classifier(tiny_model).precision == recorded
+    for wanted in ("int8", "fp32"):
+        copy = tmp_path / wanted
+        shutil.copytree(tiny_model, copy)
+        config = json.loads((copy / "config.json").read_text())
+        (copy / "config.json").write_text(json.dumps({**config, "inference_precision": wanted}))
+        assert Classifier(copy).precision == wanted
+        assert Classifier(copy, precision="fp32").precision == "fp32"
 
 
 def write_big_table(path, n: int) -> list[str]:

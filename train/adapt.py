@@ -181,6 +181,7 @@ def adapt(paths: list[str], config: AdaptConfig, documents: bool = False, text_c
     keep = soft_stance.max(axis=1) >= config.confidence_floor
     log(f"teacher: {teacher_run['scored']} units scored, {teacher_run['from_cache']} from {cache}; "
         f"{int(keep.sum())} above the confidence floor {config.confidence_floor}")
+    teacher_precision = teacher.precision
     del teacher
 
     gold = Targets.gold(splits["train"], schema)
@@ -205,7 +206,7 @@ def adapt(paths: list[str], config: AdaptConfig, documents: bool = False, text_c
     teacher_base = read_model_json(config.teacher, TRAINING_ARGS_NAME).get("base_model", "?")
     card_extra = {
         "Adapted from (student)": f"`{config.student}`",
-        "Teacher": f"`{config.teacher}` (base `{teacher_base}`, {config.teacher_precision})",
+        "Teacher": f"`{config.teacher}` (base `{teacher_base}`, {teacher_precision})",
         "Corpus": ", ".join(f"`{p}`" for p in paths) + f" ({corpus['units']} units)",
         "Teacher-scored sample": f"{len(sample)} units (seed {config.seed}), {n_soft} kept at confidence floor "
                                  f"{config.confidence_floor}",

@@ -16,6 +16,7 @@ from datasets import Dataset
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
+from infer.classify import choose_precision, quantize_int8
 from stanceframe.card import model_card
 from stanceframe.data import label_counts, load_splits
 from stanceframe.encoders import resolve_base_model
@@ -194,6 +195,8 @@ def finish(model: StanceFrameModel, tokenizer, splits: dict, schema: LabelSchema
     if splits.get("test"):
         metrics["test"], _ = score_split(model, tokenizer, splits["test"], schema, thresholds, max_length, max_tokens)
     int8_thresholds = tune_int8(model, tokenizer, splits, schema, metrics, max_length, max_tokens)
+    model.config.inference_precision = choose_precision(metrics)  # what classify/evaluate use by default
+    metrics["inference_precision"] = model.config.inference_precision
     card = model_card(schema, settings, metrics, counts, thresholds, extra=card_extra)
     save_model(output_dir, model, tokenizer, thresholds, schema, settings, metrics, card)
     write_json(Path(output_dir) / THRESHOLDS_INT8_NAME, int8_thresholds)
@@ -206,7 +209,6 @@ def finish(model: StanceFrameModel, tokenizer, splits: dict, schema: LabelSchema
 
 def tune_int8(model, tokenizer, splits, schema, metrics: dict, max_length: int, max_tokens: int) -> dict[str, float]:
     """Frame thresholds for the int8-quantized model, tuned on dev; its dev/test scores go into ``metrics``."""
-    from infer.classify import quantize_int8
 
     quantized = quantize_int8(copy.deepcopy(model))
     metrics["int8"] = {}
