@@ -186,7 +186,8 @@ def main(argv=None) -> int:
     for r in results[1:]:
         r["vs_default_on_real"] = paired_difference(default_pred, r["real"]["stance_pred"], truth, probe.stance_labels)
         if r["model"].startswith("adapted"):
-            r["gap_closed"] = (r["real"]["stance_macro_f1"] - results[0]["real"]["stance_macro_f1"]) / gap if gap else None
+            # share of the accurate model's lead that the adapted default recovers; undefined without a lead
+            r["gap_closed"] = (r["real"]["stance_macro_f1"] - results[0]["real"]["stance_macro_f1"]) / gap if gap > 0 else None
             r["vs_accurate_on_real"] = paired_difference(accurate_pred, r["real"]["stance_pred"], truth,
                                                          probe.stance_labels)
     print()
@@ -197,7 +198,8 @@ def main(argv=None) -> int:
           f"{results[1]['vs_default_on_real']['ci'][1]:+.3f})")
     for r in results[2:]:
         d = r["vs_default_on_real"]
-        closed = f"{r['gap_closed']:.0%} of the gap" if r.get("gap_closed") is not None else "gap undefined"
+        closed = (f"{r['gap_closed']:.0%} of the gap closed" if r.get("gap_closed") is not None
+                  else "no gap to close: accurate does not lead the default on real text")
         print(f"{r['model']}: {d['difference']:+.3f} vs default (paired 95% CI {d['ci'][0]:+.3f} to "
               f"{d['ci'][1]:+.3f}), {closed}; {r['kept']} of {r['sampled']} teacher-scored units kept over both folds")
     print(f"teacher (accurate, {results[1]['precision']}): {results[1]['seconds_per_1000']:.1f} s per 1,000 units; "
