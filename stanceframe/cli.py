@@ -339,7 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--threads", type=int, default=0, help="torch threads (0 = one per core)")
     cl.add_argument("--quiet", action="store_true", help="no progress bar")
     cl.add_argument("--precision", choices=["auto", "int8", "fp32"], default="auto",
-                    help="int8 (default: dynamic quantization of the feed-forward layers, faster on CPU) or fp32")
+                    help="auto (default: the precision the model directory recommends), int8 (dynamic quantization "
+                    "of the feed-forward layers, faster on CPU) or fp32")
     cl.add_argument("--resume", action="store_true", help="continue an interrupted run of the same job")
     cl.add_argument("--on-error", choices=["skip", "fail"], default="skip",
                     help="skip unreadable inputs and list them in the errors file (default), or stop at the first")

@@ -11,7 +11,7 @@ import numpy as np
 
 from stanceframe.baselines import majority_baseline, multi_hot, tfidf_logreg_baseline
 from stanceframe.data import load_annotated, load_gold
-from stanceframe.modeling import TRAINING_ARGS_NAME, read_model_json
+from stanceframe.modeling import TRAINING_ARGS_NAME, read_model_json, recorded_data_file
 from stanceframe.scoring import bootstrap_intervals
 
 METRIC_SCRIPT = Path(__file__).parent / "metrics" / "stanceframe_metrics.py"
@@ -35,11 +35,7 @@ def score(stance_true, stance_pred, frames_true, frames_pred, stance_labels, fra
 def baseline_train_rows(model_dir: str | Path, schema, train_data: str | Path | None) -> tuple[list[dict], str]:
     """The model's own training split (as recorded in its training settings) unless another is given."""
     if train_data is None:
-        args = read_model_json(model_dir, TRAINING_ARGS_NAME)
-        for candidate in (args.get("train_file"), args.get("train_file_resolved")):
-            if candidate and Path(candidate).is_file():
-                train_data = candidate
-                break
+        train_data = recorded_data_file(read_model_json(model_dir, TRAINING_ARGS_NAME), "train")
     if train_data is None:
         return [], ""
     rows, _ = load_annotated(train_data, schema)

@@ -142,5 +142,14 @@ def read_model_json(directory: str | Path, name: str) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
+def recorded_data_file(training_args: dict, split: str) -> str | None:
+    """The ``split`` ('train', 'dev', 'test') file a model was trained with, as recorded in its training
+    settings, where it can still be found (as given, or at the absolute path recorded beside it)."""
+    for candidate in (training_args.get(f"{split}_file"), training_args.get(f"{split}_file_resolved")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
 def write_json(path: Path, obj) -> None:
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -27,7 +27,7 @@ from infer.inputs import iter_inputs
 from infer.outputs import fsync_append
 from stanceframe.errors import ModelDirError, StanceframeError
 from stanceframe.jsonl import iter_json_objects
-from stanceframe.modeling import TRAINING_ARGS_NAME, WEIGHTS_NAME, load_model, read_model_json
+from stanceframe.modeling import TRAINING_ARGS_NAME, WEIGHTS_NAME, load_model, read_model_json, recorded_data_file
 from stanceframe.schema import LabelSchema
 from train.config import AdaptConfig
 from train.trainer import Targets, finish, fit, load_labelled, make_batch_loss, set_seed
@@ -131,14 +131,15 @@ def student_files(config: AdaptConfig, student_args: dict) -> dict[str, str]:
     """The labelled files: the config's, else the ones the student was trained on."""
     files = {}
     for split in ("train", "dev", "test"):
-        chosen = getattr(config, f"{split}_file") or student_args.get(f"{split}_file") or ""
-        if split == "test" and chosen in ("", "none"):
+        given = getattr(config, f"{split}_file")
+        if given == "none" and split == "test":
             continue
-        if not Path(chosen).is_file() and split == "train" and student_args.get("train_file_resolved"):
-            chosen = student_args["train_file_resolved"] if Path(student_args["train_file_resolved"]).is_file() else chosen
-        if not Path(chosen).is_file():
-            raise StanceframeError(f"the student's {split} file {chosen!r} is not here; pass --{split}-file")
-        files[split] = chosen
+        found = (given if Path(given).is_file() else None) if given else recorded_data_file(student_args, split)
+        if found:
+            files[split] = found
+        elif given or split != "test" or student_args.get("test_file"):
+            wanted = given or student_args.get(f"{split}_file")
+            raise StanceframeError(f"the {split} file {wanted!r} is not here; pass --{split}-file")
     return files
 
 
