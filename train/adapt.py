@@ -107,7 +107,9 @@ def score_with_cache(teacher, units: list[dict], cache_path: str | Path, progres
     header = {"teacher": str(teacher.model_dir.resolve()), "fingerprint": teacher_fingerprint(teacher.model_dir,
               teacher.precision), "stance_labels": teacher.stance_labels, "frame_labels": teacher.frame_labels}
     cache = read_cache(cache_path, header)
-    todo = list({unit_key(u): u for u in units if unit_key(u) not in cache}.items())
+    keys = [unit_key(u) for u in units]
+    from_cache = sum(key in cache for key in keys)
+    todo = list({key: u for key, u in zip(keys, units) if key not in cache}.items())
     started = time.perf_counter()
     with tqdm(total=len(todo), desc="teacher", unit=" units", disable=not progress or not todo, file=sys.stderr) as bar:
         for start in range(0, len(todo), CACHE_CHUNK):
@@ -122,9 +124,9 @@ def score_with_cache(teacher, units: list[dict], cache_path: str | Path, progres
             fsync_append(cache_path, lines)
             bar.update(len(chunk))
     seconds = time.perf_counter() - started
-    stance = np.array([cache[unit_key(u)][0] for u in units], dtype=np.float32)
-    frames = np.array([cache[unit_key(u)][1] for u in units], dtype=np.float32)
-    return stance, frames, {"scored": len(todo), "from_cache": len(units) - len(todo), "seconds": seconds}
+    stance = np.array([cache[key][0] for key in keys], dtype=np.float32)
+    frames = np.array([cache[key][1] for key in keys], dtype=np.float32)
+    return stance, frames, {"scored": len(todo), "from_cache": from_cache, "seconds": seconds}
 
 
 def student_files(config: AdaptConfig, student_args: dict) -> dict[str, str]:
