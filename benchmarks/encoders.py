@@ -26,11 +26,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from infer.classify import Classifier  # noqa: E402
-from stanceframe.baselines import multi_hot  # noqa: E402
 from stanceframe.data import load_gold  # noqa: E402
-from stanceframe.evaluation import score  # noqa: E402
+from stanceframe.evaluation import score_predictions  # noqa: E402
 from stanceframe.modeling import METRICS_NAME, read_model_json  # noqa: E402
-from stanceframe.scoring import bootstrap_intervals, single_label_scores  # noqa: E402
+from stanceframe.scoring import single_label_scores  # noqa: E402
 from train.adapt import adapt  # noqa: E402
 from train.config import AdaptConfig  # noqa: E402
 
@@ -45,15 +44,11 @@ def predict_gold(classifier: Classifier, gold: list[dict]) -> list[dict]:
 def figures(labels: tuple[list[str], list[str]], gold: list[dict], rows: list[dict], n_boot: int = 1000) -> dict:
     """Headline scores with bootstrap intervals, and the stance predictions (for paired comparisons)."""
     stance_labels, frame_labels = labels
-    s_true = np.array([stance_labels.index(g["stance"]) for g in gold])
-    s_pred = np.array([stance_labels.index(r["stance"]) for r in rows])
-    f_true = multi_hot([g["frames"] for g in gold], frame_labels)
-    f_pred = multi_hot([r["frames"] for r in rows], frame_labels)
-    scored = score(s_true, s_pred, f_true, f_pred, stance_labels, frame_labels)
-    ci = bootstrap_intervals(s_true, s_pred, f_true, f_pred, stance_labels, frame_labels, n_boot=n_boot)
+    scored = score_predictions(gold, rows, stance_labels, frame_labels, n_boot=n_boot)
     return {"n": len(gold), "stance_macro_f1": scored["stance"]["macro_f1"],
-            "stance_ci": ci["stance_macro_f1"], "frames_micro_f1": scored["frames"]["micro_f1"],
-            "frames_macro_f1": scored["frames"]["macro_f1"], "stance_pred": s_pred.tolist()}
+            "stance_ci": scored["intervals"]["stance_macro_f1"], "frames_micro_f1": scored["frames"]["micro_f1"],
+            "frames_macro_f1": scored["frames"]["macro_f1"],
+            "stance_pred": [stance_labels.index(r["stance"]) for r in rows]}
 
 
 def paired_difference(a: list[int], b: list[int], truth: list[int], labels: list[str], n_boot=2000, seed=0):

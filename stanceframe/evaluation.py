@@ -32,6 +32,19 @@ def score(stance_true, stance_pred, frames_true, frames_pred, stance_labels, fra
     return {"stance": stance, "frames": frames}
 
 
+def score_predictions(gold: list[dict], rows: list[dict], stance_labels: list[str], frame_labels: list[str],
+                      n_boot: int = 1000, seed: int = 0) -> dict:
+    """Stance and frame scores of prediction rows against gold rows (same order), with bootstrap intervals."""
+    stance_true = np.array([stance_labels.index(g["stance"]) for g in gold])
+    stance_pred = np.array([stance_labels.index(r["stance"]) for r in rows])
+    frames_true = multi_hot([g["frames"] for g in gold], frame_labels)
+    frames_pred = multi_hot([r["frames"] for r in rows], frame_labels)
+    scored = score(stance_true, stance_pred, frames_true, frames_pred, stance_labels, frame_labels)
+    scored["intervals"] = bootstrap_intervals(stance_true, stance_pred, frames_true, frames_pred,
+                                              stance_labels, frame_labels, n_boot=n_boot, seed=seed)
+    return scored
+
+
 def baseline_train_rows(model_dir: str | Path, schema, train_data: str | Path | None) -> tuple[list[dict], str]:
     """The model's own training split (as recorded in its training settings) unless another is given."""
     if train_data is None:
@@ -52,14 +65,10 @@ def evaluate_model(classifier, data: str | Path, train_data: str | Path | None =
     rows = classifier.predict([{"id": g["id"], "doc_id": g["doc_id"], "kind": g["kind"], "text": g["text"]}
                                for g in gold])
     seconds = time.time() - started
-    stance_true = np.array([stance_labels.index(g["stance"]) for g in gold])
-    stance_pred = np.array([stance_labels.index(r["stance"]) for r in rows])
-    frames_true = multi_hot([g["frames"] for g in gold], frame_labels)
-    frames_pred = multi_hot([r["frames"] for r in rows], frame_labels)
     metrics = {"n": len(gold), "data": str(data), "model": str(classifier.model_dir)}
-    metrics.update(score(stance_true, stance_pred, frames_true, frames_pred, stance_labels, frame_labels))
-    metrics["intervals"] = bootstrap_intervals(stance_true, stance_pred, frames_true, frames_pred,
-                                               stance_labels, frame_labels, n_boot=n_boot, seed=seed)
+    metrics.update(score_predictions(gold, rows, stance_labels, frame_labels, n_boot=n_boot, seed=seed))
+    stance_true = np.array([stance_labels.index(g["stance"]) for g in gold])
+    frames_true = multi_hot([g["frames"] for g in gold], frame_labels)
     metrics["seconds"] = seconds
     train_rows, train_path = baseline_train_rows(classifier.model_dir, schema, train_data)
     baselines = {"train_data": train_path or None}
