@@ -29,6 +29,7 @@ from infer.classify import Classifier  # noqa: E402
 from stanceframe.data import load_gold  # noqa: E402
 from stanceframe.evaluation import score_predictions  # noqa: E402
 from stanceframe.modeling import METRICS_NAME, read_model_json  # noqa: E402
+from stanceframe.precision import PRECISIONS  # noqa: E402
 from stanceframe.scoring import single_label_scores  # noqa: E402
 from train.adapt import adapt  # noqa: E402
 from train.config import AdaptConfig  # noqa: E402
@@ -155,7 +156,7 @@ def main(argv=None) -> int:
     parser.add_argument("--soft-weights", type=float, nargs="+", default=[1.0],
                         help="adapt's soft-target weights (one row per size and weight)")
     parser.add_argument("--adapt-epochs", type=int, default=2, help="adapt's epochs")
-    parser.add_argument("--precision", choices=["auto", "int8", "fp32"], default="auto",
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="as for classify (auto: each model's recommended precision)")
     parser.add_argument("--seed", type=int, default=42, help="seed of the samples and of adapt")
     parser.add_argument("--out", default="out/bench_encoders", help="work folder (adapted models, caches, JSON)")

@@ -20,6 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RssSampler, peak_rss_mb, write_unit_table  # noqa: E402
 
+from stanceframe.precision import PRECISIONS  # noqa: E402
+
 
 def run(model: str, table: Path, out: Path, precision: str) -> dict:
     from infer.classify import Classifier, classify_paths
@@ -31,7 +33,7 @@ def run(model: str, table: Path, out: Path, precision: str) -> dict:
         seconds = time.perf_counter() - start
     samples = [rss for _, rss in sampler.samples]
     quarters = [samples[min(len(samples) - 1, int(len(samples) * q))] for q in (0.25, 0.5, 0.75)] + [samples[-1]]
-    return {"units": counts.classified, "seconds": seconds, "units_per_s": counts.classified / seconds,
+    return {"precision": classifier.precision, "units": counts.classified, "seconds": seconds, "units_per_s": counts.classified / seconds,
             "peak_rss_mb": peak_rss_mb(), "rss_quarters_mb": quarters}
 
 
@@ -39,7 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="models/default")
     parser.add_argument("--sizes", type=int, nargs="+", default=[20000, 200000])
-    parser.add_argument("--precision", default="int8", choices=["fp32", "int8"])
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS)
     parser.add_argument("--json", help="write the results here too")
     parser.add_argument("--run", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -58,7 +60,7 @@ def main() -> None:
             results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
             (Path(tmp) / f"out_{size}.parquet").unlink()
             table.unlink()
-    print(f"\nclassify memory on {os.cpu_count()} cores, {args.precision}, model {args.model}, Parquet output\n")
+    print(f"\nclassify memory on {os.cpu_count()} cores, {results[0]['precision']}, model {args.model}, Parquet output\n")
     print(f"{'units':>8} {'units/s':>8} {'peak RSS MB':>12}   RSS at 25/50/75/100% of the run (MB)")
     for r in results:
         print(f"{r['units']:>8} {r['units_per_s']:8.1f} {r['peak_rss_mb']:12.0f}   "

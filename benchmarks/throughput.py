@@ -1,4 +1,4 @@
-"""Throughput of `stanceframe classify` (fp32, int8) against the transformers pipeline, on one model.
+"""Throughput of `stanceframe classify` (fp32, int8, bf16) against the transformers pipeline, on one model.
 
     python benchmarks/throughput.py --model models/default --units 5000
 
@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import peak_rss_mb, write_unit_table  # noqa: E402
 
-METHODS = ("classify_fp32", "classify_int8", "pipeline_default", "pipeline_batch32")
+METHODS = ("classify_fp32", "classify_int8", "classify_bf16", "pipeline_default", "pipeline_batch32")
 
 
 def hf_sequence_classifier(model_dir: str, out_dir: Path) -> Path:

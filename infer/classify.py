@@ -17,43 +17,9 @@ from infer.inputs import iter_inputs
 from infer.outputs import JournaledWriter
 from stanceframe.errors import InputError, ModelDirError
 from stanceframe.modeling import THRESHOLDS_INT8_NAME, TRAINING_ARGS_NAME, load_model, read_model_json
+from stanceframe.precision import DEFAULT_PRECISION, in_precision, resolve_precision
 from stanceframe.predict import decide, predict_probs
 from stanceframe.schema import LabelSchema
-
-PRECISIONS = ("auto", "int8", "fp32")
-# "auto": the precision the model directory recommends (config.json `inference_precision`, chosen at training
-# time: int8 where it stays within INT8_BOUND of fp32, else fp32); int8 for older models without the field.
-DEFAULT_PRECISION = "auto"
-INT8_BOUND = 0.01  # the largest F1 loss (stance macro, frames micro; mean of dev and test) int8 may cost
-
-
-def choose_precision(metrics: dict, bound: float = INT8_BOUND) -> str:
-    """int8 where, averaged over the dev and test splits, it loses at most ``bound`` of stance macro-F1 and of
-    frames micro-F1 against fp32 (it is faster on CPU); otherwise fp32."""
-    splits = [s for s in ("dev", "test") if s in metrics and s in metrics.get("int8", {})]
-    if not splits:
-        return "fp32"
-    for group, key in (("stance", "macro_f1"), ("frames", "micro_f1")):
-        loss = sum(metrics[s][group][key] - metrics["int8"][s][group][key] for s in splits) / len(splits)
-        if loss > bound:
-            return "fp32"
-    return "int8"
-
-
-def int8_module_names(model: torch.nn.Module) -> set[str]:
-    """The encoder's feed-forward linear layers: the bulk of the compute. Attention projections and the
-    two heads stay fp32, which keeps int8 within a point of fp32 (see benchmarks/ and the README)."""
-    return {name for name, module in model.named_modules()
-            if isinstance(module, torch.nn.Linear) and name.startswith("encoder.") and "attention" not in name}
-
-
-def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
-    """Dynamic int8 quantization (int8 weights, activations quantized on the fly) of the feed-forward layers."""
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(model, int8_module_names(model), dtype=torch.qint8)
 
 
 def check_schema(model_schema: LabelSchema, wanted: LabelSchema, model_dir: Path, wanted_path) -> None:
@@ -80,18 +46,15 @@ class Classifier:
                  num_threads: int = 0, precision: str = DEFAULT_PRECISION, expect_schema: str | Path | None = None):
         if num_threads:
             torch.set_num_threads(num_threads)
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
         self.model_dir = Path(model_dir)
         self.model, self.tokenizer, self.thresholds, self.schema = load_model(model_dir)
-        if precision == "auto":
-            precision = getattr(self.model.config, "inference_precision", "int8")
-        self.precision = precision
+        self.precision = resolve_precision(precision, self.model.config)
         if expect_schema is not None:
             check_schema(self.schema, LabelSchema.load(expect_schema), self.model_dir, expect_schema)
-        if precision == "int8":
-            self.model = quantize_int8(self.model)
-            # thresholds re-tuned on dev for the int8 model at training time, where the model has them
+        self.model = in_precision(self.model, self.precision)
+        if self.precision == "int8":
+            # thresholds re-tuned on dev for the int8 model at training time, where the model has them;
+            # bf16 rounds the fp32 model and keeps its thresholds
             self.thresholds = read_model_json(model_dir, THRESHOLDS_INT8_NAME) or self.thresholds
         trained_length = read_model_json(model_dir, TRAINING_ARGS_NAME).get("max_length", 256)
         self.max_length = max_length or trained_length

@@ -30,9 +30,10 @@ def model_card(schema: LabelSchema, settings: dict, metrics: dict, data_counts: 
         f"- Seed {settings.get('seed')}, {metrics.get('epochs_run', '?')} epochs run, best epoch "
         f"{metrics.get('best_epoch', '?')}, training time {metrics.get('train_seconds', 0):.0f} s",
     ]
-    if metrics.get("inference_precision"):
-        lines.append(f"- Default inference precision: {metrics['inference_precision']} (int8 only where it stays within "
-                     "a point of fp32's F1 on dev and test; `--precision` overrides)")
+    if metrics.get("inference_precisions"):
+        lines.append(f"- Precisions within a point of fp32's F1 on dev and test: "
+                     f"{', '.join(metrics['inference_precisions'])}; `--precision auto` runs the first of them this CPU "
+                     "runs natively (bf16 needs AMX or AVX512-BF16), `--precision` overrides")
     for key, value in (extra or {}).items():
         lines.append(f"- {key}: {value}")
     lines += ["", "## Labels", "", "Stance: " + ", ".join(f"`{x}`" for x in schema.stance_names) + ".",

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from stanceframe.errors import InputError, StanceframeError
+from stanceframe.precision import DEFAULT_PRECISION, PRECISION_HELP, PRECISIONS
 
 DEFAULT_SCHEMA = "labels/schema.yaml"
 DEFAULT_SPLITS = ("train", "dev", "test")
@@ -338,9 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--chunk-size", type=int, default=512, help="units read and written per chunk")
     cl.add_argument("--threads", type=int, default=0, help="torch threads (0 = one per core)")
     cl.add_argument("--quiet", action="store_true", help="no progress bar")
-    cl.add_argument("--precision", choices=["auto", "int8", "fp32"], default="auto",
-                    help="auto (default: the precision the model directory recommends), int8 (dynamic quantization "
-                    "of the feed-forward layers, faster on CPU) or fp32")
+    cl.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION, help=PRECISION_HELP)
     cl.add_argument("--resume", action="store_true", help="continue an interrupted run of the same job")
     cl.add_argument("--on-error", choices=["skip", "fail"], default="skip",
                     help="skip unreadable inputs and list them in the errors file (default), or stop at the first")
@@ -369,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", help="write the metrics here")
     ev.add_argument("--report", help="write a Markdown report with charts into this folder")
     ev.add_argument("--train-data", help="training split for the TF-IDF baseline (default: the model's own)")
-    ev.add_argument("--precision", choices=["auto", "int8", "fp32"], default="auto", help="as for classify")
+    ev.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION, help="as for classify")
     ev.add_argument("--schema", help="refuse a model trained on other labels than this schema file")
     ev.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the intervals")
     ev.set_defaults(func=cmd_evaluate)

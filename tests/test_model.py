@@ -57,7 +57,7 @@ def test_batching_does_not_change_scores(tiny_model):
 
 
 def test_int8_quantizes_the_feed_forward_layers_only(tiny_model):
-    from infer.classify import int8_module_names
+    from stanceframe.precision import int8_module_names
 
     model = Classifier(tiny_model, precision="fp32").model
     names = int8_module_names(model)

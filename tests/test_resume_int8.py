@@ -8,55 +8,82 @@ import signal
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import pytest
+import torch
 from conftest import REPO, read_jsonl
 
 from infer.classify import Classifier
 from infer.inputs import iter_inputs
 from stanceframe.cli import main
+from stanceframe.precision import accepted_precisions, resolve_precision
 
 
 def fixture_units() -> list[dict]:
     return [u for u in iter_inputs([REPO / "examples/docs", REPO / "examples/units.csv"]) if "error" not in u]
 
 
+def agreement(precision: str, tiny_model, units: list[dict]) -> float:
+    fp32 = Classifier(tiny_model, precision="fp32").predict(units)
+    other = Classifier(tiny_model, precision=precision).predict(units)
+    return sum(a["stance"] == b["stance"] for a, b in zip(fp32, other)) / len(units)
+
+
 def test_int8_agrees_with_fp32(tiny_model):
     units = fixture_units()
-    fp32 = Classifier(tiny_model, precision="fp32").predict(units)
-    int8 = Classifier(tiny_model, precision="int8").predict(units)
-    agree = sum(a["stance"] == b["stance"] for a, b in zip(fp32, int8)) / len(units)
     assert len(units) >= 100
-    assert agree >= 0.95
+    assert agreement("int8", tiny_model, units) >= 0.95
+
+
+def test_bf16_agrees_with_fp32(tiny_model):
+    units = fixture_units()
+    classifier = Classifier(tiny_model, precision="bf16")
+    assert next(classifier.model.parameters()).dtype == torch.bfloat16
+    assert agreement("bf16", tiny_model, units) >= 0.95
+    rows = classifier.predict(units[:3])
+    assert all(abs(sum(r["stance_scores"].values()) - 1) < 0.02 for r in rows)  # probabilities, not bf16 garbage
 
 
 def scores(stance: float, frames: float) -> dict:
     return {"stance": {"macro_f1": stance}, "frames": {"micro_f1": frames}}
 
 
-def test_int8_is_the_default_only_within_a_point_of_fp32():
-    from infer.classify import choose_precision
-
+def test_reduced_precisions_are_accepted_only_within_a_point_of_fp32():
     close = {"dev": scores(0.86, 0.78), "test": scores(0.84, 0.76),
-             "int8": {"dev": scores(0.845, 0.775), "test": scores(0.849, 0.752)}}
-    assert choose_precision(close) == "int8"  # -0.3 and -0.65 points on average
+             "int8": {"dev": scores(0.845, 0.775), "test": scores(0.849, 0.752)},
+             "bf16": {"dev": scores(0.86, 0.781), "test": scores(0.84, 0.759)}}
+    assert accepted_precisions(close) == ["bf16", "int8", "fp32"]  # int8: -0.3 and -0.65 points on average
     far = {**close, "int8": {"dev": scores(0.74, 0.69), "test": scores(0.74, 0.66)}}
-    assert choose_precision(far) == "fp32"
-    frames_only = {**close, "int8": {"dev": scores(0.86, 0.76), "test": scores(0.84, 0.74)}}
-    assert choose_precision(frames_only) == "fp32"
-    assert choose_precision({"dev": scores(0.8, 0.7)}) == "fp32"  # never measured: no int8
+    assert accepted_precisions(far) == ["bf16", "fp32"]
+    frames_only = {**close, "bf16": {"dev": scores(0.86, 0.76), "test": scores(0.84, 0.74)}}
+    assert accepted_precisions(frames_only) == ["int8", "fp32"]
+    assert accepted_precisions({"dev": scores(0.8, 0.7)}) == ["fp32"]  # never measured: not accepted
+
+
+def test_auto_takes_the_first_accepted_precision_this_cpu_runs_natively():
+    everything = SimpleNamespace(inference_precisions=["bf16", "int8", "fp32"])
+    assert resolve_precision("auto", everything, bf16_native=True) == "bf16"
+    assert resolve_precision("auto", everything, bf16_native=False) == "int8"
+    assert resolve_precision("auto", SimpleNamespace(inference_precisions=["bf16", "fp32"]), bf16_native=False) == "fp32"
+    assert resolve_precision("auto", SimpleNamespace(inference_precision="fp32"), bf16_native=True) == "fp32"  # older models
+    assert resolve_precision("auto", SimpleNamespace(), bf16_native=True) == "int8"  # oldest: int8 was the only default
+    assert resolve_precision("int8", everything, bf16_native=True) == "int8"
+    with pytest.raises(ValueError, match="precision must be one of"):
+        resolve_precision("fp16", everything)
 
 
 def test_auto_precision_follows_the_model_directory(tiny_model, tmp_path):
     import shutil
 
-    recorded = json.loads((tiny_model / "config.json").read_text())["inference_precision"]
-    assert Classifier(tiny_model).precision == recorded
+    recorded = json.loads((tiny_model / "config.json").read_text())["inference_precisions"]
+    assert recorded[-1] == "fp32" and set(recorded) <= {"bf16", "int8", "fp32"}
+    assert Classifier(tiny_model).precision == resolve_precision("auto", SimpleNamespace(inference_precisions=recorded))
     for wanted in ("int8", "fp32"):
         copy = tmp_path / wanted
         shutil.copytree(tiny_model, copy)
         config = json.loads((copy / "config.json").read_text())
-        (copy / "config.json").write_text(json.dumps({**config, "inference_precision": wanted}))
+        (copy / "config.json").write_text(json.dumps({**config, "inference_precisions": [wanted, "fp32"]}))
         assert Classifier(copy).precision == wanted
         assert Classifier(copy, precision="fp32").precision == "fp32"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from stanceframe.errors import StanceframeError
+from stanceframe.precision import PRECISIONS
 
 
 def _setting(default, help: str):
@@ -23,7 +24,7 @@ def _setting(default, help: str):
 # Allowed values of the settings that are choices, checked when a config is built.
 CHOICES = {"pooling": ("mean", "cls"), "class_weighting": ("inverse", "sqrt_inverse", "none"),
            "frame_pos_weight": ("sqrt", "none"), "selection_metric": ("stance", "frames", "mean"),
-           "teacher_precision": ("auto", "int8", "fp32")}
+           "teacher_precision": PRECISIONS}
 
 
 @dataclass
@@ -120,8 +121,8 @@ class AdaptConfig(OptimSettings):
     # --- the teacher-scored sample ---
     sample: int = _setting(2000, "Units of the corpus drawn at random (seeded) for the teacher to score; 0 = all.")
     cache: str = _setting("", "Teacher score cache (JSON Lines, resumable); '' = OUTPUT_DIR.teacher-cache.jsonl.")
-    teacher_precision: str = _setting("auto", "Teacher precision while scoring: 'auto' (the one its model directory "
-                                      "recommends), 'int8' or 'fp32'.")
+    teacher_precision: str = _setting("auto", "Teacher precision while scoring: 'auto' (the fastest its model "
+                                      "directory accepts on this CPU), 'bf16', 'int8' or 'fp32'.")
     soft_weight: float = _setting(1.0, "Weight of a teacher-scored unit's soft-target loss against a labelled unit's loss.")
     temperature: float = _setting(2.0, "Softens teacher and student distributions in the soft-target loss (loss is scaled by T²).")
     confidence_floor: float = _setting(0.5, "Teacher-scored units whose top stance probability is below this are left out.")

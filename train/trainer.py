@@ -16,12 +16,12 @@ from datasets import Dataset
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
-from infer.classify import choose_precision, quantize_int8
 from stanceframe.card import model_card
 from stanceframe.data import label_counts, load_splits
 from stanceframe.encoders import resolve_base_model
 from stanceframe.errors import StanceframeError
 from stanceframe.modeling import THRESHOLDS_INT8_NAME, StanceFrameModel, model_input_text, save_model, write_json
+from stanceframe.precision import REDUCED, accepted_precisions, in_precision
 from stanceframe.predict import decide, predict_probs
 from stanceframe.schema import LabelSchema
 from stanceframe.scoring import multi_label_scores, single_label_scores, tune_thresholds
@@ -194,30 +194,38 @@ def finish(model: StanceFrameModel, tokenizer, splits: dict, schema: LabelSchema
     metrics["dev"] = dev_metrics
     if splits.get("test"):
         metrics["test"], _ = score_split(model, tokenizer, splits["test"], schema, thresholds, max_length, max_tokens)
-    int8_thresholds = tune_int8(model, tokenizer, splits, schema, metrics, max_length, max_tokens)
-    model.config.inference_precision = choose_precision(metrics)  # what classify/evaluate use by default
-    metrics["inference_precision"] = model.config.inference_precision
+    int8_thresholds = measure_precisions(model, tokenizer, splits, schema, metrics, thresholds, max_length, max_tokens)
     card = model_card(schema, settings, metrics, counts, thresholds, extra=card_extra)
     save_model(output_dir, model, tokenizer, thresholds, schema, settings, metrics, card)
     write_json(Path(output_dir) / THRESHOLDS_INT8_NAME, int8_thresholds)
     log(f"saved {output_dir} (best epoch {metrics.get('best_epoch')}; dev stance macro-F1 "
         f"{dev_metrics['stance']['macro_f1']:.3f}, frames micro-F1 {dev_metrics['frames']['micro_f1']:.3f}"
         + (f"; test {metrics['test']['stance']['macro_f1']:.3f} / {metrics['test']['frames']['micro_f1']:.3f}"
-           if "test" in metrics else "") + ")")
+           if "test" in metrics else "") + f"; precisions within bound: {', '.join(metrics['inference_precisions'])})")
     return metrics
 
 
-def tune_int8(model, tokenizer, splits, schema, metrics: dict, max_length: int, max_tokens: int) -> dict[str, float]:
-    """Frame thresholds for the int8-quantized model, tuned on dev; its dev/test scores go into ``metrics``."""
-
-    quantized = quantize_int8(copy.deepcopy(model))
-    metrics["int8"] = {}
-    metrics["int8"]["dev"], thresholds = score_split(quantized, tokenizer, splits["dev"], schema, None, max_length,
-                                                     max_tokens)
-    if splits.get("test"):
-        metrics["int8"]["test"], _ = score_split(quantized, tokenizer, splits["test"], schema, thresholds, max_length,
-                                                 max_tokens)
-    return thresholds
+def measure_precisions(model, tokenizer, splits, schema, metrics: dict, thresholds: dict[str, float],
+                       max_length: int, max_tokens: int) -> dict[str, float]:
+    """Score each reduced precision on dev and test into ``metrics[precision]`` and record the accepted ones,
+    fastest first, in ``model.config.inference_precisions`` (what "auto" reads). int8 gets its own frame thresholds,
+    tuned on dev, which are returned; bf16 rounds the fp32 model and keeps ``thresholds``."""
+    int8_thresholds = thresholds
+    for precision in REDUCED:
+        reduced = in_precision(model, precision, copy_model=True)
+        own = None if precision == "int8" else thresholds
+        metrics[precision] = {}
+        metrics[precision]["dev"], tuned = score_split(reduced, tokenizer, splits["dev"], schema, own, max_length,
+                                                       max_tokens)
+        if splits.get("test"):
+            metrics[precision]["test"], _ = score_split(reduced, tokenizer, splits["test"], schema, tuned, max_length,
+                                                        max_tokens)
+        if precision == "int8":
+            int8_thresholds = tuned
+        del reduced
+    model.config.inference_precisions = accepted_precisions(metrics)
+    metrics["inference_precisions"] = model.config.inference_precisions
+    return int8_thresholds
 
 
 def load_labelled(files: dict[str, str], schema: LabelSchema, limit: int = 0, log=print):
