@@ -28,7 +28,8 @@ def model_card(schema: LabelSchema, settings: dict, metrics: dict, data_counts: 
         f"- Trained on: `{settings.get('train_file')}` ({data_counts.get('train', {}).get('units', '?')} units, "
         f"{data_counts.get('train', {}).get('documents', '?')} documents); dev `{settings.get('dev_file')}`",
         f"- Seed {settings.get('seed')}, {metrics.get('epochs_run', '?')} epochs run, best epoch "
-        f"{metrics.get('best_epoch', '?')}, training time {metrics.get('train_seconds', 0):.0f} s",
+        f"{metrics.get('best_epoch', '?')}, training time {metrics.get('train_seconds', 0):.0f} s "
+        f"({metrics.get('train_precision', 'fp32')} arithmetic)",
     ]
     if metrics.get("inference_precisions"):
         lines.append(f"- Precisions within a point of fp32's F1 on dev and test: "

@@ -10,7 +10,7 @@ import torch
 from conftest import tiny_config
 
 from infer.classify import Classifier
-from stanceframe.errors import ModelDirError
+from stanceframe.errors import ModelDirError, StanceframeError
 from stanceframe.modeling import REQUIRED_FILES, load_model
 from stanceframe.predict import length_batches, predict_probs
 from train.trainer import train
@@ -29,7 +29,9 @@ def test_saved_directory_describes_itself(tiny_model, schema):
     int8 = json.loads((tiny_model / "thresholds_int8.json").read_text())
     assert set(int8) == set(schema.frame_names)
     metrics = json.loads((tiny_model / "metrics.json").read_text())
-    assert set(metrics["int8"]) == {"dev", "test"} and metrics["int8"]["test"]["n"] == metrics["test"]["n"]
+    for precision in ("int8", "bf16"):
+        assert set(metrics[precision]) == {"dev", "test"} and metrics[precision]["test"]["n"] == metrics["test"]["n"]
+    assert config["inference_precisions"] == metrics["inference_precisions"] and config["inference_precisions"][-1] == "fp32"
     card = (tiny_model / "README.md").read_text()
     assert "stance macro-F1" in card and "`cost_burden`" in card
 
@@ -91,6 +93,19 @@ def test_same_seed_same_metrics(tiny_base, tiny_data, tmp_path):
     a = load_model(tmp_path / "a")[0].state_dict()
     b = load_model(tmp_path / "b")[0].state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_bf16_training_keeps_fp32_weights_and_says_so(tiny_base, tiny_data, tmp_path):
+    metrics = train(tiny_config(tiny_base, tiny_data, tmp_path / "m", epochs=3, train_precision="bf16"),
+                    log=lambda *_: None)
+    assert metrics["train_precision"] == "bf16"
+    losses = [h["train_loss"] for h in metrics["history"]]
+    assert losses[-1] < losses[0]  # it learns
+    model = load_model(tmp_path / "m")[0]
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
+    assert "(bf16 arithmetic)" in (tmp_path / "m" / "README.md").read_text()
+    with pytest.raises(StanceframeError, match="train_precision must be one of"):
+        tiny_config(tiny_base, tiny_data, tmp_path / "x", train_precision="fp16")
 
 
 def test_missing_model_files_give_a_clear_error(tiny_model, tmp_path):

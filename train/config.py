@@ -24,7 +24,7 @@ def _setting(default, help: str):
 # Allowed values of the settings that are choices, checked when a config is built.
 CHOICES = {"pooling": ("mean", "cls"), "class_weighting": ("inverse", "sqrt_inverse", "none"),
            "frame_pos_weight": ("sqrt", "none"), "selection_metric": ("stance", "frames", "mean"),
-           "teacher_precision": PRECISIONS}
+           "teacher_precision": PRECISIONS, "train_precision": ("auto", "bf16", "fp32")}
 
 
 @dataclass
@@ -43,6 +43,9 @@ class OptimSettings:
     label_smoothing: float = _setting(0.05, "Label smoothing of the stance loss.")
     early_stopping_patience: int = _setting(3, "Stop after this many epochs without a better dev score.")
     selection_metric: str = _setting("mean", "Dev score for early stopping: 'stance' (stance macro-F1), 'frames' (frames micro-F1) or 'mean' of both.")
+    train_precision: str = _setting("fp32", "Training arithmetic: 'fp32'; 'bf16' (autocast to bfloat16, fp32 master "
+                                    "weights: ~2.3x faster for mpnet, 1.2x for MiniLM on CPUs with AMX/AVX512-BF16, slow "
+                                    "on others); 'auto' (bf16 where the CPU runs it natively, else fp32).")
     seed: int = _setting(42, "Seed for weights, shuffling and dropout: same data + seed => same metrics.")
     num_threads: int = _setting(0, "torch threads (0 = torch's default, one per core).")
     eval_max_tokens: int = _setting(8192, "Token budget per batch when scoring dev/test.")

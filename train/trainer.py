@@ -21,7 +21,7 @@ from stanceframe.data import label_counts, load_splits
 from stanceframe.encoders import resolve_base_model
 from stanceframe.errors import StanceframeError
 from stanceframe.modeling import THRESHOLDS_INT8_NAME, StanceFrameModel, model_input_text, save_model, write_json
-from stanceframe.precision import REDUCED, accepted_precisions, in_precision
+from stanceframe.precision import REDUCED, accepted_precisions, in_precision, native_bf16
 from stanceframe.predict import decide, predict_probs
 from stanceframe.schema import LabelSchema
 from stanceframe.scoring import multi_label_scores, single_label_scores, tune_thresholds
@@ -151,6 +151,7 @@ def fit(model: StanceFrameModel, tokenizer, units: list[dict], batch_loss, dev_r
     lengths = [len(ids) for ids in dataset["input_ids"]]
     optimizer, scheduler = make_optimizer(model, config, math.ceil(len(units) / config.batch_size) * config.epochs)
     rng = np.random.default_rng(config.seed)
+    bf16 = training_precision(config.train_precision) == "bf16"
 
     best = {"score": -1.0, "epoch": 0, "state": None}
     history = []
@@ -161,8 +162,9 @@ def fit(model: StanceFrameModel, tokenizer, units: list[dict], batch_loss, dev_r
         bar = tqdm(batches, desc=f"epoch {epoch}/{config.epochs}", disable=not config.progress, leave=False)
         for idx in bar:
             features = [{k: dataset[int(i)][k] for k in dataset.column_names} for i in idx]
-            stance_logits, frame_logits = model(**tokenizer.pad(features, return_tensors="pt"))
-            loss = batch_loss(idx, stance_logits, frame_logits)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                stance_logits, frame_logits = model(**tokenizer.pad(features, return_tensors="pt"))
+            loss = batch_loss(idx, stance_logits.float(), frame_logits.float())
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -183,7 +185,15 @@ def fit(model: StanceFrameModel, tokenizer, units: list[dict], batch_loss, dev_r
             log(f"early stop: no better dev score for {config.early_stopping_patience} epochs")
             break
     model.load_state_dict(best["state"])
-    return {"best_epoch": best["epoch"], "epochs_run": len(history), "history": history}
+    return {"best_epoch": best["epoch"], "epochs_run": len(history), "history": history,
+            "train_precision": "bf16" if bf16 else "fp32"}
+
+
+def training_precision(setting: str) -> str:
+    """'auto' becomes bf16 where the CPU has native bfloat16, else fp32."""
+    if setting == "auto":
+        return "bf16" if native_bf16() else "fp32"
+    return setting
 
 
 def finish(model: StanceFrameModel, tokenizer, splits: dict, schema: LabelSchema, settings: dict, metrics: dict,
