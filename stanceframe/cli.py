@@ -269,7 +269,7 @@ def cmd_evaluate(args) -> int:
         return "–" if x is None else f"{x:.3f}"
 
     ci = metrics["intervals"]
-    print(f"n={metrics['n']}  stance macro-F1 {metrics['stance']['macro_f1']:.3f} "
+    print(f"n={metrics['n']} ({metrics['precision']})  stance macro-F1 {metrics['stance']['macro_f1']:.3f} "
           f"[{ci['stance_macro_f1'][0]:.3f}, {ci['stance_macro_f1'][1]:.3f}]  accuracy {metrics['stance']['accuracy']:.3f}  "
           f"frames micro-F1 {metrics['frames']['micro_f1']:.3f} [{ci['frames_micro_f1'][0]:.3f}, "
           f"{ci['frames_micro_f1'][1]:.3f}]  macro-F1 {metrics['frames']['macro_f1']:.3f}")

@@ -64,7 +64,8 @@ def write_report(metrics: dict, out_dir: str | Path) -> Path:
     def interval(key):
         return f" ({ci[key][0]:.3f}–{ci[key][1]:.3f})" if key in ci else ""
 
-    lines = [f"# Evaluation of `{metrics.get('model')}`", "", f"Gold file: `{metrics.get('data')}`, {metrics['n']} units.",
+    lines = [f"# Evaluation of `{metrics.get('model')}`", "",
+             f"Gold file: `{metrics.get('data')}`, {metrics['n']} units; model run in {metrics.get('precision', '?')}.",
              "", "| figure | model (95% bootstrap interval) | majority | TF-IDF + logistic regression |",
              "|---|---|---|---|"]
     base = metrics["baselines"]

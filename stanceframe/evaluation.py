@@ -65,7 +65,8 @@ def evaluate_model(classifier, data: str | Path, train_data: str | Path | None =
     rows = classifier.predict([{"id": g["id"], "doc_id": g["doc_id"], "kind": g["kind"], "text": g["text"]}
                                for g in gold])
     seconds = time.time() - started
-    metrics = {"n": len(gold), "data": str(data), "model": str(classifier.model_dir)}
+    metrics = {"n": len(gold), "data": str(data), "model": str(classifier.model_dir),
+               "precision": classifier.precision}
     metrics.update(score_predictions(gold, rows, stance_labels, frame_labels, n_boot=n_boot, seed=seed))
     stance_true = np.array([stance_labels.index(g["stance"]) for g in gold])
     frames_true = multi_hot([g["frames"] for g in gold], frame_labels)

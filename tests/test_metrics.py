@@ -73,9 +73,10 @@ def test_evaluate_command_writes_the_documented_shape(tiny_model, tiny_data, tmp
     gold_path = write_jsonl(tmp_path / "gold.jsonl", gold)
     out = tmp_path / "m.json"
     assert main(["evaluate", "--model", str(tiny_model), "--data", str(gold_path), "--json", str(out),
-                 "--report", str(tmp_path / "report"), "--n-boot", "50"]) == 0
+                 "--report", str(tmp_path / "report"), "--n-boot", "50", "--precision", "int8"]) == 0
     metrics = json.loads(out.read_text())
     assert metrics["n"] == len(gold)
+    assert metrics["precision"] == "int8"  # which arithmetic produced the figures
     assert set(metrics["stance"]) >= {"accuracy", "macro_f1", "per_label", "labels", "confusion"}
     assert metrics["stance"]["labels"] == schema.stance_names
     assert set(metrics["stance"]["per_label"]["critical"]) == {"precision", "recall", "f1", "support"}
@@ -87,6 +88,7 @@ def test_evaluate_command_writes_the_documented_shape(tiny_model, tiny_data, tmp
     # majority baseline: the training data's most common stance is 'critical' (4 of 12)
     assert metrics["baselines"]["majority"]["stance_accuracy"] == pytest.approx(4 / 12)
     report = (tmp_path / "report" / "report.md").read_text()
+    assert "model run in int8" in report
     assert "confusion.png" in report and "frame_f1.png" in report
     for png in ("confusion.png", "frame_f1.png"):
         assert (tmp_path / "report" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
