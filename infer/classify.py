@@ -18,7 +18,7 @@ from infer.outputs import JournaledWriter
 from stanceframe.errors import InputError, ModelDirError
 from stanceframe.modeling import THRESHOLDS_INT8_NAME, TRAINING_ARGS_NAME, load_model, read_model_json
 from stanceframe.precision import DEFAULT_PRECISION, in_precision, resolve_precision
-from stanceframe.predict import decide, predict_probs
+from stanceframe.predict import decide, predict_probs, release_memory
 from stanceframe.schema import LabelSchema
 
 
@@ -73,6 +73,7 @@ class Classifier:
         stance_p, frame_p, truncated = predict_probs(
             self.model, self.tokenizer, [u["text"] for u in units], [u.get("kind") for u in units],
             max_length=self.max_length, max_tokens=self.max_tokens)
+        release_memory()
         stances, frames = decide(stance_p, frame_p, self.stance_labels, self.frame_labels, self.thresholds)
         rows = []
         for i, unit in enumerate(units):

@@ -83,6 +83,17 @@ def test_length_batches_cover_every_index_once():
     assert all(len(b) <= 3 and max(lengths[i] for i in b) * len(b) <= 150 for b in batches)
 
 
+def test_length_batches_use_few_shapes():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(3, 256, size=5000).tolist()
+    batches = length_batches(lengths, max_units=64, max_tokens=8192, multiple=16)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    shapes = {(len(b), -(-max(lengths[i] for i in b) // 16) * 16) for b in batches}
+    assert all(n & (n - 1) == 0 and n * width <= 8192 for n, width in shapes)  # powers of two, within budget
+    assert len(shapes) <= 16 * 7  # at most 16 padded widths x 7 batch sizes, however many units
+    assert len(batches) < len(lengths) / 20  # and still mostly full batches
+
+
 def test_same_seed_same_metrics(tiny_base, tiny_data, tmp_path):
     runs = []
     for name in ("a", "b"):
