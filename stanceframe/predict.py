@@ -13,7 +13,8 @@ from stanceframe.modeling import StanceFrameModel, model_input_text
 
 # Sequence lengths are padded up to a multiple of this, and batches hold a power-of-two number of units, so a
 # run meets few distinct tensor shapes. oneDNN (bf16) builds and caches kernels and scratch memory per shape:
-# with free shapes a 200,000-unit bf16 run grew from 1.1 to 1.9 GB; with these ~100 shapes memory stays flat.
+# with free shapes bf16 runs peaked at 1.5 GB (20,000 units) and 1.9 GB (200,000); with these at most 16 widths x
+# 7 batch sizes they peak at 0.67 and 0.74 GB (benchmarks/memory.py, 2026-12-06).
 PAD_MULTIPLE = 16
 
 
