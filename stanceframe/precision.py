@@ -76,6 +76,13 @@ def resolve_precision(requested: str, config, bf16_native: bool | None = None) -
     return "fp32"
 
 
+def training_precision(setting: str) -> str:
+    """The arithmetic of a training run: 'auto' becomes bf16 where the CPU has native bfloat16, else fp32."""
+    if setting == "auto":
+        return "bf16" if native_bf16() else "fp32"
+    return setting
+
+
 def int8_module_names(model) -> set[str]:
     """The encoder's feed-forward linear layers: the bulk of the compute. Attention projections and the
     two heads stay fp32, which keeps int8 within a point of fp32 (see benchmarks/ and the README)."""

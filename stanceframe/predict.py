@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import itertools
 
 import numpy as np
@@ -47,8 +48,18 @@ def length_batches(lengths: list[int], max_units: int, max_tokens: int, multiple
 def release_memory() -> None:
     """Hand freed heap memory back to the OS (glibc only; elsewhere a no-op). Variable-size activations
     fragment the heap; trimming once per chunk keeps the resident size level over long runs."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+@functools.cache
+def _libc():
+    """glibc with ``malloc_trim``, loaded once; None where there is none (macOS, Windows, musl)."""
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    return None
 
 
 def encode(tokenizer, texts: list[str], kinds: list[str | None], max_length: int, kind_prefix: bool):

@@ -21,7 +21,7 @@ from stanceframe.data import label_counts, load_splits
 from stanceframe.encoders import resolve_base_model
 from stanceframe.errors import StanceframeError
 from stanceframe.modeling import THRESHOLDS_INT8_NAME, StanceFrameModel, model_input_text, save_model, write_json
-from stanceframe.precision import REDUCED, accepted_precisions, in_precision, native_bf16
+from stanceframe.precision import REDUCED, accepted_precisions, in_precision, training_precision
 from stanceframe.predict import decide, predict_probs
 from stanceframe.schema import LabelSchema
 from stanceframe.scoring import multi_label_scores, single_label_scores, tune_thresholds
@@ -188,12 +188,6 @@ def fit(model: StanceFrameModel, tokenizer, units: list[dict], batch_loss, dev_r
     return {"best_epoch": best["epoch"], "epochs_run": len(history), "history": history,
             "train_precision": "bf16" if bf16 else "fp32"}
 
-
-def training_precision(setting: str) -> str:
-    """'auto' becomes bf16 where the CPU has native bfloat16, else fp32."""
-    if setting == "auto":
-        return "bf16" if native_bf16() else "fp32"
-    return setting
 
 
 def finish(model: StanceFrameModel, tokenizer, splits: dict, schema: LabelSchema, settings: dict, metrics: dict,
