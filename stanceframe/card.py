@@ -37,15 +37,45 @@ def model_card(schema: LabelSchema, settings: dict, metrics: dict, data_counts: 
                      "runs natively (bf16 needs AMX or AVX512-BF16), `--precision` overrides")
     for key, value in (extra or {}).items():
         lines.append(f"- {key}: {value}")
-    lines += ["", "## Labels", "", "Stance: " + ", ".join(f"`{x}`" for x in schema.stance_names) + ".",
-              "", "| frame | threshold | dimension |", "|---|---|---|"]
+    return "\n".join(lines + _labels_scores_use(schema, metrics, thresholds))
+
+
+def _labels_scores_use(schema: LabelSchema, metrics: dict, thresholds: dict[str, float],
+                       extra_rows: list[str] = ()) -> list[str]:
+    lines = ["", "## Labels", "", "Stance: " + ", ".join(f"`{x}`" for x in schema.stance_names) + ".",
+             "", "| frame | threshold | dimension |", "|---|---|---|"]
     lines += [f"| `{f.name}` | {thresholds.get(f.name, 0.5):.3f} | {f.dimension or ''} |" for f in schema.frames]
     lines += ["", "## Scores at training time", "",
               "| split | n | stance accuracy | stance macro-F1 | frames micro-F1 | frames macro-F1 |",
-              "|---|---|---|---|---|---|", *_metric_rows(metrics), "",
+              "|---|---|---|---|---|---|", *_metric_rows(metrics), *extra_rows, "",
               "These are scores on team-written data. Real coverage is longer, messier and more "
               "many-voiced; measure on your own gold units with `stanceframe evaluate` before you "
               "rely on the numbers.", "",
               "## Use", "", "```", "stanceframe classify docs/ --model THIS_DIR --out predictions.jsonl",
               "stanceframe evaluate --model THIS_DIR --data gold.jsonl --json metrics.json", "```", ""]
-    return "\n".join(lines)
+    return lines
+
+
+def ensemble_card(schema: LabelSchema, settings: dict, metrics: dict, thresholds: dict[str, float]) -> str:
+    """The card of an ensemble: its members and weights, and the scores of the ensemble and of each member."""
+    lines = [
+        f"# stanceframe ensemble: {schema.name} v{schema.version}",
+        "",
+        "Several trained models (under `members/`) whose stance and frame probabilities are averaged with the "
+        "weights below; frames are cut at thresholds tuned on dev for the averaged probabilities.",
+        "",
+        f"- Weights chosen on `{settings.get('dev_file')}` by {settings.get('selection_metric')} "
+        f"(grid step {settings.get('weight_step')}; members in precision `{settings.get('precision')}`)",
+    ]
+    for name, weight in metrics["weights"].items():
+        member = metrics["members"][name]
+        lines.append(f"- `members/{name}` (from `{member['dir']}`, run in {member['precision']}): weight {weight:.2f}")
+    extra_rows = []
+    for name, member in metrics["members"].items():
+        for split in ("dev", "test"):
+            if member.get(split):
+                m = member[split]
+                extra_rows.append(f"| {split} ({name} alone) | {m['n']} | {m['stance']['accuracy']:.3f} | "
+                                  f"{m['stance']['macro_f1']:.3f} | {m['frames']['micro_f1']:.3f} | "
+                                  f"{m['frames']['macro_f1']:.3f} |")
+    return "\n".join(lines + _labels_scores_use(schema, metrics, thresholds, extra_rows))

@@ -129,6 +129,14 @@ def cmd_adapt(args) -> int:
     return 0
 
 
+def cmd_ensemble(args) -> int:
+    from train.config import EnsembleConfig, config_from_args
+    from train.ensemble import build_ensemble
+
+    build_ensemble(config_from_args(args, EnsembleConfig))
+    return 0
+
+
 def cmd_classify(args) -> int:
     from infer.classify import Classifier, classify_paths, default_errors_path
     from infer.outputs import check_output_path
@@ -280,7 +288,7 @@ def cmd_evaluate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from train.config import AdaptConfig, add_config_arguments
+    from train.config import AdaptConfig, EnsembleConfig, add_config_arguments
 
     parser = argparse.ArgumentParser(prog="stanceframe", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -328,6 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_input_options(ad)
     add_config_arguments(ad, AdaptConfig, default_config=None, aliases={"output_dir": "--out"})
     ad.set_defaults(func=cmd_adapt)
+
+    en = sub.add_parser("ensemble", help="combine trained models into one (weights and thresholds chosen on dev)")
+    add_config_arguments(en, EnsembleConfig, default_config=None, aliases={"output_dir": "--out"})
+    en.set_defaults(func=cmd_ensemble)
 
     cl = sub.add_parser("classify", help="classify units of documents or tables")
     add_input_options(cl)

@@ -167,9 +167,11 @@ def test_missing_teacher_fails_with_a_clear_message(tiny_model, corpus, tmp_path
 def test_shipped_configs_parse():
     from conftest import REPO
 
-    from train.config import TrainConfig
+    from train.config import EnsembleConfig, TrainConfig
 
-    accurate = TrainConfig.from_yaml(REPO / "train/configs/accurate.yaml")
-    assert accurate.base_model == "all-mpnet-base-v2" and accurate.output_dir == "models/accurate"
+    mpnet = TrainConfig.from_yaml(REPO / "train/configs/accurate.yaml")
+    assert mpnet.base_model == "all-mpnet-base-v2" and mpnet.output_dir == "models/accurate-mpnet"
+    accurate = EnsembleConfig.from_yaml(REPO / "train/configs/accurate_ensemble.yaml")
+    assert accurate.members == ["models/accurate-mpnet", "models/default"] and accurate.output_dir == "models/accurate"
     preset = AdaptConfig.from_yaml(REPO / "train/configs/adapt.yaml")
     assert preset.teacher == "models/accurate" and preset.student == "models/default" and preset.sample > 0

@@ -61,13 +61,14 @@ def test_batching_does_not_change_scores(tiny_model):
 def test_int8_quantizes_the_feed_forward_layers_only(tiny_model):
     from stanceframe.precision import int8_module_names
 
-    model = Classifier(tiny_model, precision="fp32").model
+    model = Classifier(tiny_model, precision="fp32").members[0][0].model
     names = int8_module_names(model)
     assert names and all("attention" not in n and n.startswith("encoder.") for n in names)
     quantized = Classifier(tiny_model, precision="int8")
-    kinds = {type(m).__name__ for n, m in quantized.model.named_modules() if n in names}
-    assert kinds == {"Linear"} and "dynamic" in type(quantized.model.get_submodule(next(iter(names)))).__module__
-    assert type(quantized.model.stance_head) is torch.nn.Linear
+    member = quantized.members[0][0]
+    kinds = {type(m).__name__ for n, m in member.model.named_modules() if n in names}
+    assert kinds == {"Linear"} and "dynamic" in type(member.model.get_submodule(next(iter(names)))).__module__
+    assert type(member.model.stance_head) is torch.nn.Linear
     assert quantized.thresholds == json.loads((tiny_model / "thresholds_int8.json").read_text())
 
 

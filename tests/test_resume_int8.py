@@ -39,7 +39,7 @@ def test_int8_agrees_with_fp32(tiny_model):
 def test_bf16_agrees_with_fp32(tiny_model):
     units = fixture_units()
     classifier = Classifier(tiny_model, precision="bf16")
-    assert next(classifier.model.parameters()).dtype == torch.bfloat16
+    assert next(classifier.members[0][0].model.parameters()).dtype == torch.bfloat16
     assert agreement("bf16", tiny_model, units) >= 0.95
     rows = classifier.predict(units[:3])
     assert all(abs(sum(r["stance_scores"].values()) - 1) < 0.02 for r in rows)  # probabilities, not bf16 garbage

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from infer.inputs import iter_inputs
 from infer.outputs import fsync_append
+from stanceframe.ensemble import ENSEMBLE_NAME, is_ensemble, read_members
 from stanceframe.errors import ModelDirError, StanceframeError
 from stanceframe.jsonl import iter_json_objects
 from stanceframe.modeling import TRAINING_ARGS_NAME, WEIGHTS_NAME, load_model, read_model_json, recorded_data_file
@@ -65,11 +66,19 @@ def unit_key(unit: dict) -> str:
     return hashlib.sha1(f"{unit.get('kind') or 'paragraph'}\0{unit['text']}".encode()).hexdigest()
 
 
+def teacher_weights(model_dir: Path) -> list[Path]:
+    """The files that make a teacher's scores: its weights, or an ensemble's description and members' weights."""
+    if is_ensemble(model_dir):
+        return [model_dir / ENSEMBLE_NAME] + [member / WEIGHTS_NAME for member, _ in read_members(model_dir)]
+    return [model_dir / WEIGHTS_NAME]
+
+
 def teacher_fingerprint(model_dir: Path, precision: str) -> str:
     digest = hashlib.sha256(precision.encode())
-    with open(model_dir / WEIGHTS_NAME, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    for path in teacher_weights(model_dir):
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()[:16]
 
 
@@ -149,7 +158,7 @@ def open_teacher(config: AdaptConfig):
     from infer.classify import Classifier
 
     teacher_dir = Path(config.teacher)
-    if not (teacher_dir / WEIGHTS_NAME).is_file():
+    if not ((teacher_dir / WEIGHTS_NAME).is_file() or is_ensemble(teacher_dir)):
         hint = " (train it with 'make train-accurate')" if teacher_dir.name == "accurate" else ""
         raise ModelDirError(f"teacher model {teacher_dir} not found{hint}; pass --teacher DIR, a trained "
                             "stanceframe model directory")

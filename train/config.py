@@ -2,6 +2,7 @@
 
 ``TrainConfig`` trains a model from an encoder; ``AdaptConfig`` adapts a trained model (the student) to a
 user's corpus with a teacher's soft labels. Both share the optimisation settings of ``OptimSettings``.
+``EnsembleConfig`` combines trained models into one. All load the same way (``Settings``).
 """
 
 from __future__ import annotations
@@ -24,32 +25,21 @@ def _setting(default, help: str):
 # Allowed values of the settings that are choices, checked when a config is built.
 CHOICES = {"pooling": ("mean", "cls"), "class_weighting": ("inverse", "sqrt_inverse", "none"),
            "frame_pos_weight": ("sqrt", "none"), "selection_metric": ("stance", "frames", "mean"),
-           "teacher_precision": PRECISIONS, "train_precision": ("auto", "bf16", "fp32")}
+           "teacher_precision": PRECISIONS, "train_precision": ("auto", "bf16", "fp32"), "precision": PRECISIONS}
+
+
+def _kind(f: dataclasses.Field) -> type:
+    """The type a setting's values are coerced to: its default's (list for list-valued settings)."""
+    return type(f.default_factory()) if f.default is dataclasses.MISSING else type(f.default)
+
+
+def _default(f: dataclasses.Field):
+    return f.default_factory() if f.default is dataclasses.MISSING else f.default
 
 
 @dataclass
-class OptimSettings:
-    """The optimisation and run settings every training loop shares, and the YAML/CLI loading."""
-
-    epochs: int = _setting(10, "Maximum passes over the training data.")
-    batch_size: int = _setting(16, "Units per optimisation step (batches are bucketed by length).")
-    learning_rate: float = _setting(8e-5, "Peak learning rate of the encoder (AdamW).")
-    head_learning_rate: float = _setting(1e-3, "Peak learning rate of the two heads.")
-    weight_decay: float = _setting(0.01, "AdamW weight decay (not applied to biases and LayerNorm).")
-    warmup_ratio: float = _setting(0.1, "Share of steps with linear warm-up; linear decay after.")
-    class_weighting: str = _setting("sqrt_inverse", "Stance loss weights: 'inverse', 'sqrt_inverse' or 'none' (imbalance).")
-    frame_pos_weight: str = _setting("sqrt", "Frame loss weight of positives: 'sqrt' of neg/pos (capped at 10) or 'none'.")
-    frame_loss_weight: float = _setting(1.0, "Weight of the frame loss against the stance loss.")
-    label_smoothing: float = _setting(0.05, "Label smoothing of the stance loss.")
-    early_stopping_patience: int = _setting(3, "Stop after this many epochs without a better dev score.")
-    selection_metric: str = _setting("mean", "Dev score for early stopping: 'stance' (stance macro-F1), 'frames' (frames micro-F1) or 'mean' of both.")
-    train_precision: str = _setting("fp32", "Training arithmetic: 'fp32'; 'bf16' (autocast to bfloat16, fp32 master "
-                                    "weights: ~2.3x faster for mpnet, 1.2x for MiniLM on CPUs with AMX/AVX512-BF16, slow "
-                                    "on others); 'auto' (bf16 where the CPU runs it natively, else fp32).")
-    seed: int = _setting(42, "Seed for weights, shuffling and dropout: same data + seed => same metrics.")
-    num_threads: int = _setting(0, "torch threads (0 = torch's default, one per core).")
-    eval_max_tokens: int = _setting(8192, "Token budget per batch when scoring dev/test.")
-    progress: bool = _setting(True, "Show progress bars.")
+class Settings:
+    """Loading from YAML and the command line, validation, and export of a settings dataclass."""
 
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides):
@@ -72,7 +62,7 @@ class OptimSettings:
             raise StanceframeError(f"{source}: unknown setting(s): {', '.join(unknown)}")
         values = {}
         for key, value in raw.items():
-            kind = type(names[key].default)
+            kind = _kind(names[key])
             try:
                 values[key] = _coerce(value, kind)
             except (TypeError, ValueError):
@@ -85,11 +75,39 @@ class OptimSettings:
         for key, allowed in CHOICES.items():
             if hasattr(self, key) and getattr(self, key) not in allowed:
                 raise StanceframeError(f"{source}: {key} must be one of {', '.join(allowed)}")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise StanceframeError(f"{source}: epochs and batch_size must be positive")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+@dataclass
+class OptimSettings(Settings):
+    """The optimisation and run settings every training loop shares."""
+
+    epochs: int = _setting(10, "Maximum passes over the training data.")
+    batch_size: int = _setting(16, "Units per optimisation step (batches are bucketed by length).")
+    learning_rate: float = _setting(8e-5, "Peak learning rate of the encoder (AdamW).")
+    head_learning_rate: float = _setting(1e-3, "Peak learning rate of the two heads.")
+    weight_decay: float = _setting(0.01, "AdamW weight decay (not applied to biases and LayerNorm).")
+    warmup_ratio: float = _setting(0.1, "Share of steps with linear warm-up; linear decay after.")
+    class_weighting: str = _setting("sqrt_inverse", "Stance loss weights: 'inverse', 'sqrt_inverse' or 'none' (imbalance).")
+    frame_pos_weight: str = _setting("sqrt", "Frame loss weight of positives: 'sqrt' of neg/pos (capped at 10) or 'none'.")
+    frame_loss_weight: float = _setting(1.0, "Weight of the frame loss against the stance loss.")
+    label_smoothing: float = _setting(0.05, "Label smoothing of the stance loss.")
+    early_stopping_patience: int = _setting(3, "Stop after this many epochs without a better dev score.")
+    selection_metric: str = _setting("mean", "Dev score for early stopping: 'stance' (stance macro-F1), 'frames' (frames micro-F1) or 'mean' of both.")
+    train_precision: str = _setting("fp32", "Training arithmetic: 'fp32'; 'bf16' (autocast to bfloat16, fp32 master "
+                                    "weights: ~2.3x faster for mpnet, 1.2x for MiniLM on CPUs with AMX/AVX512-BF16, slow "
+                                    "on others); 'auto' (bf16 where the CPU runs it natively, else fp32).")
+    seed: int = _setting(42, "Seed for weights, shuffling and dropout: same data + seed => same metrics.")
+    num_threads: int = _setting(0, "torch threads (0 = torch's default, one per core).")
+    eval_max_tokens: int = _setting(8192, "Token budget per batch when scoring dev/test.")
+    progress: bool = _setting(True, "Show progress bars.")
+
+    def check(self, source: str) -> None:
+        super().check(source)
+        if self.epochs < 1 or self.batch_size < 1:
+            raise StanceframeError(f"{source}: epochs and batch_size must be positive")
 
 
 @dataclass
@@ -147,7 +165,32 @@ class AdaptConfig(OptimSettings):
                                    "confidence_floor in [0, 1)")
 
 
+@dataclass
+class EnsembleConfig(Settings):
+    members: list = field(default_factory=lambda: ["models/accurate-mpnet", "models/default"], metadata={
+        "help": "Trained model directories to combine (two or more, trained on the same labels)."})
+    output_dir: str = _setting("models/accurate", "Where the ensemble directory is written (members are copied in).")
+    dev_file: str = _setting("labels/data/dev.jsonl", "Annotated units the weights and frame thresholds are chosen on.")
+    test_file: str = _setting("labels/data/test.jsonl", "Held-out annotated units scored once at the end ('' to skip).")
+    weight_step: float = _setting(0.1, "Step of the grid of member weights searched on dev (weights sum to 1).")
+    selection_metric: str = _setting("mean", "Dev score the weights are chosen by: 'stance', 'frames' or 'mean' of both.")
+    precision: str = _setting("auto", "Precision the members run in while the weights are chosen (as for classify).")
+
+    def check(self, source: str) -> None:
+        super().check(source)
+        if len(self.members) < 2:
+            raise StanceframeError(f"{source}: an ensemble needs at least two members")
+        if not 0 < self.weight_step <= 0.5 or abs(round(1 / self.weight_step) * self.weight_step - 1) > 1e-9:
+            raise StanceframeError(f"{source}: weight_step must divide 1 (0.05, 0.1, 0.25, ...)")
+
+
 def _coerce(value, kind):
+    if kind is list:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            return [str(v) for v in value]
+        raise ValueError(value)
     if kind is bool:
         if isinstance(value, str):
             if value.lower() in ("true", "yes", "1"):
@@ -169,9 +212,10 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls=TrainConfig,
     parser.add_argument("--config", default=default_config, help="YAML file of settings.")
     for f in dataclasses.fields(cls):
         flags = ["--" + f.name.replace("_", "-")] + ([aliases[f.name]] if aliases and f.name in aliases else [])
-        kind = type(f.default)
-        parser.add_argument(*flags, dest=f.name, default=None, type=str if kind is bool else kind,
-                            help=f"{f.metadata['help']} (default {f.default!r})")
+        kind = _kind(f)
+        many = {"nargs": "+"} if kind is list else {}
+        parser.add_argument(*flags, dest=f.name, default=None, type=str if kind in (bool, list) else kind, **many,
+                            help=f"{f.metadata['help']} (default {_default(f)!r})")
 
 
 def config_from_args(args: argparse.Namespace, cls=TrainConfig):

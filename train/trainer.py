@@ -60,6 +60,12 @@ def score_split(model, tokenizer, rows, schema: LabelSchema, thresholds, max_len
     """Metrics of a model on annotated rows; frame thresholds are tuned on them when ``thresholds`` is None."""
     stance_p, frame_p, _ = predict_probs(model, tokenizer, [r["text"] for r in rows], [r["kind"] for r in rows],
                                          max_length=max_length, max_tokens=max_tokens)
+    return score_probs(stance_p, frame_p, rows, schema, thresholds)
+
+
+def score_probs(stance_p: np.ndarray, frame_p: np.ndarray, rows: list[dict], schema: LabelSchema, thresholds):
+    """Metrics of stance and frame probabilities against annotated rows; frame thresholds are tuned on the
+    rows when ``thresholds`` is None. Returns the metrics and the thresholds used."""
     stance_true = np.array([schema.stance_names.index(r["stance"]) for r in rows])
     frames_true = multi_hot(rows, schema.frame_names).astype(bool)
     if thresholds is None:
