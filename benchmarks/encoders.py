@@ -27,6 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from infer.classify import Classifier  # noqa: E402
 from stanceframe.data import load_gold  # noqa: E402
+from stanceframe.ensemble import is_ensemble, read_members  # noqa: E402
 from stanceframe.evaluation import score_predictions  # noqa: E402
 from stanceframe.modeling import METRICS_NAME, read_model_json  # noqa: E402
 from stanceframe.precision import PRECISIONS  # noqa: E402
@@ -80,10 +81,14 @@ def measure_model(name: str, model_dir: str, test: list[dict], real: list[dict],
     classifier = Classifier(model_dir, precision=precision)
     speed = units_per_second(classifier, test)
     trained = read_model_json(model_dir, METRICS_NAME)
+    train_seconds = trained.get("train_seconds")
+    if is_ensemble(model_dir) and train_seconds is not None:  # building it, plus training each member
+        train_seconds += sum(read_model_json(member, METRICS_NAME).get("train_seconds", 0)
+                             for member, _ in read_members(model_dir))
     return {"model": name, "dir": model_dir, "precision": classifier.precision,
             "test": figures(labels_of(classifier), test, predict_gold(classifier, test)),
             "real": figures(labels_of(classifier), real, predict_gold(classifier, real)),
-            "train_seconds": trained.get("train_seconds"), "units_per_second": speed,
+            "train_seconds": train_seconds, "units_per_second": speed,
             "seconds_per_1000": 1000 / speed}
 
 

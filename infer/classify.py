@@ -89,7 +89,7 @@ class Classifier:
             member = Member(self.model_dir, precision, max_length, max_tokens)
             self.members = [(member, 1.0)]
             self.schema, self.thresholds = member.schema, member.thresholds
-        # one precision name, or "mpnet-precision+minilm-precision" when an ensemble's members differ
+        # e.g. "bf16"; "fp32+int8" when the members of an ensemble run in different precisions
         self.precision = "+".join(dict.fromkeys(member.precision for member, _ in self.members))
         if expect_schema is not None:
             check_schema(self.schema, LabelSchema.load(expect_schema), self.model_dir, expect_schema)
