@@ -125,3 +125,25 @@ def test_a_broken_ensemble_directory_fails_clearly(ensemble, tmp_path):
     shutil.rmtree(broken / spec["members"][0]["dir"])
     with pytest.raises(ModelDirError, match="missing"):
         Classifier(broken)
+
+
+def test_ensemble_classifies_a_corpus_from_the_command_line(ensemble, tmp_path, capsys):
+    from conftest import read_jsonl
+
+    from infer.classify import model_schema
+
+    out, _ = ensemble
+    assert model_schema(out).stance_names == Classifier(out).stance_labels
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("\n\n".join(TEXTS[:5]) + "\n", encoding="utf-8")
+    (docs / "b.txt").write_text("\n\n".join(TEXTS[5:]) + "\n", encoding="utf-8")
+    code = cli_main(["classify", str(docs), "--model", str(out), "--out", str(tmp_path / "p.jsonl"), "--quiet",
+                     "--precision", "fp32"])
+    assert code == 0
+    rows = read_jsonl(tmp_path / "p.jsonl")
+    assert [r["text"] for r in rows] == TEXTS and all(r["stance"] in model_schema(out).stance_names for r in rows)
+    assert cli_main(["report", str(tmp_path / "p.jsonl"), "--out", str(tmp_path / "report"), "--model", str(out)]) == 0
+    page = (tmp_path / "report" / "report.html").read_text()
+    described = json.loads((out / "training_args.json").read_text())["base_model"]
+    assert described.count("(") == 2 and described in page  # both members and their weights, as the base encoder
