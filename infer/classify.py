@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from infer.inputs import iter_inputs
 from infer.outputs import JournaledWriter
-from stanceframe.ensemble import is_ensemble, read_members
+from stanceframe.ensemble import is_ensemble, read_members, weighted_mean
 from stanceframe.errors import InputError, ModelDirError
 from stanceframe.modeling import (
     SCHEMA_NAME,
@@ -104,13 +104,11 @@ class Classifier:
 
     def probs(self, texts: list[str], kinds: list[str | None]):
         """Stance (n × S) and frame (n × F) probabilities, weighted over the members, and a truncated flag each."""
-        stance_p = frame_p = truncated = None
-        for member, weight in self.members:
-            s, f, t = member.probs(texts, kinds)
-            stance_p = weight * s if stance_p is None else stance_p + weight * s
-            frame_p = weight * f if frame_p is None else frame_p + weight * f
-            truncated = list(t) if truncated is None else [a or b for a, b in zip(truncated, t)]
-        return stance_p, frame_p, truncated
+        outputs = [member.probs(texts, kinds) for member, _ in self.members]
+        weights = [weight for _, weight in self.members]
+        truncated = [any(flags) for flags in zip(*(out[2] for out in outputs))]
+        return (weighted_mean([out[0] for out in outputs], weights), weighted_mean([out[1] for out in outputs], weights),
+                truncated)
 
     def predict(self, units: list[dict]) -> list[dict]:
         """One prediction row per unit, in input order."""

@@ -50,5 +50,10 @@ def read_members(directory: str | Path) -> list[tuple[Path, float]]:
     return members
 
 
+def weighted_mean(arrays: list, weights: list[float]):
+    """The members' probabilities (arrays of one shape) averaged with their weights."""
+    return sum(w * a for w, a in zip(weights, arrays))
+
+
 def member_entry(name: str, weight: float) -> dict:
     return {"dir": f"{MEMBERS_DIR}/{name}", "weight": weight}

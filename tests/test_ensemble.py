@@ -111,6 +111,14 @@ def test_ensemble_refuses_bad_settings_and_directories(tiny_model, tiny_data, tm
         build_ensemble(inside, log=lambda *_: None)
 
 
+def test_an_ensemble_is_not_a_member(ensemble, tiny_model, tiny_data, tmp_path):
+    out, _ = ensemble
+    nested = EnsembleConfig.from_dict({"members": [str(out), str(tiny_model)], "output_dir": str(tmp_path / "n"),
+                                       "dev_file": str(tiny_data["dev"])})
+    with pytest.raises(StanceframeError, match="itself an ensemble"):
+        build_ensemble(nested, log=lambda *_: None)
+
+
 def test_a_broken_ensemble_directory_fails_clearly(ensemble, tmp_path):
     out, _ = ensemble
     broken = tmp_path / "broken"

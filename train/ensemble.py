@@ -20,7 +20,7 @@ import numpy as np
 from infer.classify import Classifier
 from stanceframe.card import ensemble_card
 from stanceframe.data import load_splits
-from stanceframe.ensemble import ENSEMBLE_NAME, member_entry
+from stanceframe.ensemble import ENSEMBLE_NAME, is_ensemble, member_entry, weighted_mean
 from stanceframe.errors import StanceframeError
 from stanceframe.modeling import (
     METRICS_NAME,
@@ -42,8 +42,9 @@ def weight_grid(members: int, step: float) -> list[tuple[float, ...]]:
             if sum(combo) == parts]
 
 
-def weighted(probs: list[np.ndarray], weights: tuple[float, ...]) -> np.ndarray:
-    return sum(w * p for w, p in zip(weights, probs))
+def combined(probs: list[tuple[np.ndarray, np.ndarray]], weights: tuple[float, ...]):
+    """Stance and frame probabilities of the members, each averaged with ``weights``."""
+    return weighted_mean([p[0] for p in probs], weights), weighted_mean([p[1] for p in probs], weights)
 
 
 def member_names(dirs: list[str]) -> list[str]:
@@ -65,14 +66,15 @@ def check_members(config: EnsembleConfig) -> None:
         if path == out or out in path.parents:
             raise StanceframeError(f"member {member} lies inside the output {config.output_dir}; "
                                    "write the ensemble elsewhere")
+        if is_ensemble(path):
+            raise StanceframeError(f"member {member} is itself an ensemble; list its members instead")
 
 
 def choose_weights(probs: list[tuple[np.ndarray, np.ndarray]], dev: list[dict], schema, config: EnsembleConfig):
     """The best weighting on dev, its dev metrics and thresholds, and the score of every weighting tried."""
     tried, best = [], None
     for weights in weight_grid(len(probs), config.weight_step):
-        metrics, thresholds = score_probs(weighted([p[0] for p in probs], weights),
-                                          weighted([p[1] for p in probs], weights), dev, schema, None)
+        metrics, thresholds = score_probs(*combined(probs, weights), dev, schema, None)
         score = selection_score(metrics, config.selection_metric)
         evenness = -float(np.abs(np.array(weights) - 1 / len(weights)).sum())
         tried.append({"weights": list(weights), "dev_score": score})
@@ -108,9 +110,7 @@ def build_ensemble(config: EnsembleConfig, log=print) -> dict:
     weights, metrics["dev"], thresholds, metrics["weight_search"] = choose_weights(probs["dev"], splits["dev"],
                                                                                    schema, config)
     if "test" in splits:
-        metrics["test"], _ = score_probs(weighted([p[0] for p in probs["test"]], weights),
-                                         weighted([p[1] for p in probs["test"]], weights), splits["test"], schema,
-                                         thresholds)
+        metrics["test"], _ = score_probs(*combined(probs["test"], weights), splits["test"], schema, thresholds)
     kept = [(name, member, w) for name, member, w in zip(names, config.members, weights) if w > 0]
     metrics["weights"] = {name: w for name, _, w in kept}
     metrics["train_seconds"] = time.time() - started
