@@ -82,9 +82,7 @@ class Classifier:
             self.schema = LabelSchema.load(self.model_dir / SCHEMA_NAME)
             self.thresholds = read_model_json(self.model_dir, THRESHOLDS_NAME)
             for member, _ in self.members:
-                if member.schema.stance_names != self.schema.stance_names or \
-                        member.schema.frame_names != self.schema.frame_names:
-                    raise ModelDirError(f"{member.model_dir}: trained on other labels than its ensemble {self.model_dir}")
+                check_schema(member.schema, self.schema, member.model_dir, self.model_dir / SCHEMA_NAME)
         else:
             member = Member(self.model_dir, precision, max_length, max_tokens)
             self.members = [(member, 1.0)]

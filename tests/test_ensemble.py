@@ -111,6 +111,19 @@ def test_ensemble_refuses_bad_settings_and_directories(tiny_model, tiny_data, tm
         build_ensemble(inside, log=lambda *_: None)
 
 
+def test_members_trained_on_other_labels_are_refused(tiny_model, tiny_data, tmp_path):
+    renamed = tmp_path / "renamed"
+    shutil.copytree(tiny_model, renamed)
+    for name in ("config.json", "label_schema.json"):  # the same model, its first stance label renamed
+        path = renamed / name
+        path.write_text(path.read_text().replace('"pro_alliance"', '"pro_treaty"'))
+    config = EnsembleConfig.from_dict({"members": [str(tiny_model), str(renamed)], "output_dir": str(tmp_path / "e"),
+                                       "dev_file": str(tiny_data["dev"])})
+    with pytest.raises(ModelDirError, match="other stance labels"):
+        build_ensemble(config, log=lambda *_: None)
+    assert not (tmp_path / "e").exists()
+
+
 def test_an_ensemble_is_not_a_member(ensemble, tiny_model, tiny_data, tmp_path):
     out, _ = ensemble
     nested = EnsembleConfig.from_dict({"members": [str(out), str(tiny_model)], "output_dir": str(tmp_path / "n"),

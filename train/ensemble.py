@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from infer.classify import Classifier
+from infer.classify import Classifier, check_schema
 from stanceframe.card import ensemble_card
 from stanceframe.data import load_splits
 from stanceframe.ensemble import ENSEMBLE_NAME, is_ensemble, member_entry, weighted_mean
@@ -90,8 +90,7 @@ def build_ensemble(config: EnsembleConfig, log=print) -> dict:
     classifiers = [Classifier(m, precision=config.precision) for m in config.members]
     schema = classifiers[0].schema
     for member, clf in zip(config.members[1:], classifiers[1:]):
-        if (clf.stance_labels, clf.frame_labels) != (schema.stance_names, schema.frame_names):
-            raise StanceframeError(f"{member} was trained on other labels than {config.members[0]}")
+        check_schema(clf.schema, schema, Path(member), config.members[0])
     files = {"dev": config.dev_file} | ({"test": config.test_file} if config.test_file else {})
     splits, _ = load_splits(files, schema)
     if not splits["dev"]:
