@@ -255,11 +255,16 @@ def cmd_labels_from_review(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from infer.classify import Classifier
+    from infer.classify import Classifier, check_schema
     from stanceframe.evaluation import evaluate_model
 
     classifier = Classifier(args.model, precision=args.precision, expect_schema=args.schema)
-    metrics, predictions = evaluate_model(classifier, args.data, train_data=args.train_data, n_boot=args.n_boot)
+    other = None
+    if args.compare:
+        other = Classifier(args.compare, precision=args.precision)
+        check_schema(other.schema, classifier.schema, other.model_dir, classifier.model_dir)
+    metrics, predictions = evaluate_model(classifier, args.data, train_data=args.train_data, n_boot=args.n_boot,
+                                          other=other)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
@@ -284,6 +289,14 @@ def cmd_evaluate(args) -> int:
     for name in ("majority", "tfidf_logreg"):
         print(f"baseline {name}: stance macro-F1 {fmt(base[name].get('stance_macro_f1'))}  "
               f"frames micro-F1 {fmt(base[name].get('frames_micro_f1'))}")
+    if "comparison" in metrics:
+        compared = metrics["comparison"]
+        diff = compared["difference"]
+        print(f"{compared['model']} ({compared['precision']}): stance macro-F1 "
+              f"{compared['other']['stance_macro_f1']:.3f}  frames micro-F1 {compared['other']['frames_micro_f1']:.3f}")
+        print("difference (this model minus it, paired 95% interval): " + "  ".join(
+            f"{label} {diff[key]['difference']:+.3f} [{diff[key]['ci'][0]:+.3f}, {diff[key]['ci'][1]:+.3f}]"
+            for label, key in (("stance macro-F1", "stance_macro_f1"), ("frames micro-F1", "frames_micro_f1"))))
     return 0
 
 
@@ -383,6 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION, help="as for classify")
     ev.add_argument("--schema", help="refuse a model trained on other labels than this schema file")
     ev.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the intervals")
+    ev.add_argument("--compare", metavar="MODEL",
+                    help="a second model (same labels) to score on the same units: its figures, and the first "
+                         "model's differences from it with paired bootstrap intervals")
     ev.set_defaults(func=cmd_evaluate)
     return parser
 

@@ -54,6 +54,21 @@ def _fmt(value) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
+def comparison_lines(compared: dict) -> list[str]:
+    """The paired comparison with a second model, as a Markdown section."""
+    diff, level = compared["difference"], compared["difference"]["level"]
+    lines = ["## Against another model", "",
+             f"`{compared['model']}` (run in {compared['precision']}) on the same units. Differences are this model "
+             f"minus it, with paired {level:.0%} bootstrap intervals: an interval that spans zero means these units "
+             "cannot tell the two apart.", "",
+             "| figure | other model | difference | interval |", "|---|---|---|---|"]
+    for label, key in (("stance accuracy", "stance_accuracy"), ("stance macro-F1", "stance_macro_f1"),
+                       ("frames micro-F1", "frames_micro_f1"), ("frames macro-F1", "frames_macro_f1")):
+        lines.append(f"| {label} | {compared['other'][key]:.3f} | {diff[key]['difference']:+.3f} | "
+                     f"{diff[key]['ci'][0]:+.3f} to {diff[key]['ci'][1]:+.3f} |")
+    return lines + [""]
+
+
 def write_report(metrics: dict, out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -84,6 +99,8 @@ def write_report(metrics: dict, out_dir: str | Path) -> Path:
     lines += [f"| `{k}` | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |"
               for k, v in frames["per_label"].items()]
     lines += ["", f"![per-frame F1]({FRAME_F1_PNG})", ""]
+    if "comparison" in metrics:
+        lines += comparison_lines(metrics["comparison"])
     path = out / REPORT_MD
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

@@ -12,7 +12,7 @@ import numpy as np
 from stanceframe.baselines import majority_baseline, multi_hot, tfidf_logreg_baseline
 from stanceframe.data import load_annotated, load_gold
 from stanceframe.modeling import TRAINING_ARGS_NAME, read_model_json, recorded_data_file
-from stanceframe.scoring import bootstrap_intervals
+from stanceframe.scoring import bootstrap_intervals, headline_figures, paired_bootstrap
 
 METRIC_SCRIPT = Path(__file__).parent / "metrics" / "stanceframe_metrics.py"
 
@@ -32,17 +32,36 @@ def score(stance_true, stance_pred, frames_true, frames_pred, stance_labels, fra
     return {"stance": stance, "frames": frames}
 
 
+def label_arrays(units: list[dict], stance_labels: list[str], frame_labels: list[str]) -> tuple:
+    """Stance ids and multi-hot frames of gold or prediction rows (both carry ``stance`` and ``frames``)."""
+    return (np.array([stance_labels.index(u["stance"]) for u in units]),
+            multi_hot([u["frames"] for u in units], frame_labels))
+
+
 def score_predictions(gold: list[dict], rows: list[dict], stance_labels: list[str], frame_labels: list[str],
                       n_boot: int = 1000, seed: int = 0) -> dict:
     """Stance and frame scores of prediction rows against gold rows (same order), with bootstrap intervals."""
-    stance_true = np.array([stance_labels.index(g["stance"]) for g in gold])
-    stance_pred = np.array([stance_labels.index(r["stance"]) for r in rows])
-    frames_true = multi_hot([g["frames"] for g in gold], frame_labels)
-    frames_pred = multi_hot([r["frames"] for r in rows], frame_labels)
+    stance_true, frames_true = label_arrays(gold, stance_labels, frame_labels)
+    stance_pred, frames_pred = label_arrays(rows, stance_labels, frame_labels)
     scored = score(stance_true, stance_pred, frames_true, frames_pred, stance_labels, frame_labels)
     scored["intervals"] = bootstrap_intervals(stance_true, stance_pred, frames_true, frames_pred,
                                               stance_labels, frame_labels, n_boot=n_boot, seed=seed)
     return scored
+
+
+def compare_predictions(gold: list[dict], rows: list[dict], other_rows: list[dict], stance_labels: list[str],
+                        frame_labels: list[str], n_boot: int = 1000, seed: int = 0) -> dict:
+    """How one model's predictions differ in score from another's on the same gold units (first minus other).
+
+    ``other`` holds the other model's headline figures; ``difference`` each figure's difference with a paired
+    bootstrap interval: an interval that spans zero means these units cannot tell the two models apart.
+    """
+    stance_true, frames_true = label_arrays(gold, stance_labels, frame_labels)
+    first, second = label_arrays(rows, stance_labels, frame_labels), label_arrays(other_rows, stance_labels,
+                                                                                   frame_labels)
+    return {"other": headline_figures(stance_true, second[0], frames_true, second[1], stance_labels, frame_labels),
+            "difference": paired_bootstrap(stance_true, frames_true, first, second, stance_labels, frame_labels,
+                                           n_boot=n_boot, seed=seed)}
 
 
 def baseline_train_rows(model_dir: str | Path, schema, train_data: str | Path | None) -> tuple[list[dict], str]:
@@ -56,20 +75,23 @@ def baseline_train_rows(model_dir: str | Path, schema, train_data: str | Path | 
 
 
 def evaluate_model(classifier, data: str | Path, train_data: str | Path | None = None, n_boot: int = 1000,
-                   seed: int = 0) -> tuple[dict, list[dict]]:
-    """Metrics in the documented shape, and the per-unit predictions they were computed from."""
+                   seed: int = 0, other=None) -> tuple[dict, list[dict]]:
+    """Metrics in the documented shape, and the per-unit predictions they were computed from.
+
+    With ``other`` (a second classifier on the same labels), ``metrics["comparison"]`` holds its figures and
+    this model's paired differences from it.
+    """
     schema = classifier.schema
     stance_labels, frame_labels = classifier.stance_labels, classifier.frame_labels
     gold = load_gold(data, schema)
     started = time.time()
-    rows = classifier.predict([{"id": g["id"], "doc_id": g["doc_id"], "kind": g["kind"], "text": g["text"]}
-                               for g in gold])
+    units = [{"id": g["id"], "doc_id": g["doc_id"], "kind": g["kind"], "text": g["text"]} for g in gold]
+    rows = classifier.predict(units)
     seconds = time.time() - started
     metrics = {"n": len(gold), "data": str(data), "model": str(classifier.model_dir),
                "precision": classifier.precision}
     metrics.update(score_predictions(gold, rows, stance_labels, frame_labels, n_boot=n_boot, seed=seed))
-    stance_true = np.array([stance_labels.index(g["stance"]) for g in gold])
-    frames_true = multi_hot([g["frames"] for g in gold], frame_labels)
+    stance_true, frames_true = label_arrays(gold, stance_labels, frame_labels)
     metrics["seconds"] = seconds
     train_rows, train_path = baseline_train_rows(classifier.model_dir, schema, train_data)
     baselines = {"train_data": train_path or None}
@@ -88,5 +110,9 @@ def evaluate_model(classifier, data: str | Path, train_data: str | Path | None =
             baselines[name] = {"stance_macro_f1": None, "frames_micro_f1": None,
                                "note": "no training split found; pass --train-data"}
     metrics["baselines"] = baselines
+    if other is not None:
+        metrics["comparison"] = {"model": str(other.model_dir), "precision": other.precision,
+                                 **compare_predictions(gold, rows, other.predict(units), stance_labels, frame_labels,
+                                                       n_boot=n_boot, seed=seed)}
     predictions = [{**r, "gold_stance": g["stance"], "gold_frames": g["frames"]} for r, g in zip(rows, gold)]
     return metrics, predictions

@@ -88,23 +88,64 @@ def tune_thresholds(y_true, probs, labels: list[str], grid=None, default: float 
     return out
 
 
+def headline_figures(stance_true, stance_pred, frames_true, frames_pred, stance_labels, frame_labels) -> dict:
+    """The four figures a model is judged by (the ones that get intervals)."""
+    s = single_label_scores(stance_true, stance_pred, stance_labels)
+    f = multi_label_scores(frames_true, frames_pred, frame_labels)
+    return {"stance_accuracy": s["accuracy"], "stance_macro_f1": s["macro_f1"],
+            "frames_micro_f1": f["micro_f1"], "frames_macro_f1": f["macro_f1"]}
+
+
+def _as_arrays(stance_true, frames_true, frame_labels, *predictions):
+    width = len(frame_labels)
+    out = [np.asarray(stance_true), np.asarray(frames_true, dtype=bool).reshape(-1, width)]
+    for stance_pred, frames_pred in predictions:
+        out.append((np.asarray(stance_pred), np.asarray(frames_pred, dtype=bool).reshape(-1, width)))
+    return out
+
+
+def _percentiles(draws: dict, level: float) -> dict:
+    lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
+    return {k: [float(np.percentile(v, lo)), float(np.percentile(v, hi))] if v else [0.0, 0.0]
+            for k, v in draws.items()}
+
+
 def bootstrap_intervals(stance_true, stance_pred, frames_true, frames_pred, stance_labels, frame_labels,
                         n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
     """Percentile bootstrap intervals (units resampled with replacement) for the headline figures."""
     rng = np.random.default_rng(seed)
-    stance_true, stance_pred = np.asarray(stance_true), np.asarray(stance_pred)
-    frames_true = np.asarray(frames_true, dtype=bool).reshape(-1, len(frame_labels))
-    frames_pred = np.asarray(frames_pred, dtype=bool).reshape(-1, len(frame_labels))
+    stance_true, frames_true, (stance_pred, frames_pred) = _as_arrays(
+        stance_true, frames_true, frame_labels, (stance_pred, frames_pred))
     n = len(stance_true)
-    draws = {"stance_accuracy": [], "stance_macro_f1": [], "frames_micro_f1": [], "frames_macro_f1": []}
+    draws = {k: [] for k in ("stance_accuracy", "stance_macro_f1", "frames_micro_f1", "frames_macro_f1")}
     for _ in range(n_boot if n else 0):
         idx = rng.integers(0, n, n)
-        s = single_label_scores(stance_true[idx], stance_pred[idx], stance_labels)
-        f = multi_label_scores(frames_true[idx], frames_pred[idx], frame_labels)
-        draws["stance_accuracy"].append(s["accuracy"])
-        draws["stance_macro_f1"].append(s["macro_f1"])
-        draws["frames_micro_f1"].append(f["micro_f1"])
-        draws["frames_macro_f1"].append(f["macro_f1"])
-    lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
-    return {k: [float(np.percentile(v, lo)), float(np.percentile(v, hi))] if v else [0.0, 0.0]
-            for k, v in draws.items()} | {"level": level, "n_boot": n_boot}
+        for k, v in headline_figures(stance_true[idx], stance_pred[idx], frames_true[idx], frames_pred[idx],
+                                     stance_labels, frame_labels).items():
+            draws[k].append(v)
+    return _percentiles(draws, level) | {"level": level, "n_boot": n_boot}
+
+
+def paired_bootstrap(stance_true, frames_true, first, second, stance_labels, frame_labels,
+                     n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
+    """Each headline figure of ``first`` minus ``second`` on the same units, with a paired percentile interval.
+
+    ``first`` and ``second`` are (stance_pred, frames_pred). Every resample draws the same units for both
+    models, so the interval reflects how the two differ on the units, not how hard the units are.
+    """
+    rng = np.random.default_rng(seed)
+    stance_true, frames_true, a, b = _as_arrays(stance_true, frames_true, frame_labels, first, second)
+    n = len(stance_true)
+
+    def difference(idx):
+        fa = headline_figures(stance_true[idx], a[0][idx], frames_true[idx], a[1][idx], stance_labels, frame_labels)
+        fb = headline_figures(stance_true[idx], b[0][idx], frames_true[idx], b[1][idx], stance_labels, frame_labels)
+        return {k: fa[k] - fb[k] for k in fa}
+
+    point = difference(np.arange(n))
+    draws = {k: [] for k in point}
+    for _ in range(n_boot if n else 0):
+        for k, v in difference(rng.integers(0, n, n)).items():
+            draws[k].append(v)
+    intervals = _percentiles(draws, level)
+    return {k: {"difference": point[k], "ci": intervals[k]} for k in point} | {"level": level, "n_boot": n_boot}

@@ -114,6 +114,16 @@ def tiny_model(tiny_base, tiny_data, tmp_path_factory) -> Path:
     return output
 
 
+@pytest.fixture(scope="session")
+def second_model(tiny_base, tiny_data, tmp_path_factory) -> Path:
+    """Another tiny model: same data, other seed and learning rate, so its probabilities differ."""
+    from train.trainer import train
+
+    output = tmp_path_factory.mktemp("models") / "tiny-b"
+    train(tiny_config(tiny_base, tiny_data, output, seed=7, learning_rate=5e-4), log=lambda *_: None)
+    return output
+
+
 def read_jsonl(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]

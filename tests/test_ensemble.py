@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import ROWS, tiny_config
+from conftest import ROWS
 
 from infer.classify import Classifier
 from stanceframe.cli import main as cli_main
@@ -15,17 +15,8 @@ from stanceframe.errors import ModelDirError, StanceframeError
 from train.adapt import adapt
 from train.config import AdaptConfig, EnsembleConfig
 from train.ensemble import build_ensemble, weight_grid
-from train.trainer import train
 
 TEXTS = [r[3] for r in ROWS]
-
-
-@pytest.fixture(scope="module")
-def second_model(tiny_base, tiny_data, tmp_path_factory):
-    """Another tiny model: same data, other seed and learning rate, so its probabilities differ."""
-    output = tmp_path_factory.mktemp("models") / "tiny-b"
-    train(tiny_config(tiny_base, tiny_data, output, seed=7, learning_rate=5e-4), log=lambda *_: None)
-    return output
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import evaluate
 import numpy as np
@@ -11,7 +12,7 @@ from conftest import make_rows, write_jsonl
 
 from stanceframe.cli import main
 from stanceframe.evaluation import METRIC_SCRIPT
-from stanceframe.scoring import bootstrap_intervals, tune_thresholds
+from stanceframe.scoring import bootstrap_intervals, paired_bootstrap, tune_thresholds
 
 
 def test_single_label_metric_by_hand():
@@ -92,3 +93,61 @@ def test_evaluate_command_writes_the_documented_shape(tiny_model, tiny_data, tmp
     assert "confusion.png" in report and "frame_f1.png" in report
     for png in ("confusion.png", "frame_f1.png"):
         assert (tmp_path / "report" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_paired_bootstrap_measures_one_model_against_another():
+    rng = np.random.default_rng(1)
+    truth = rng.integers(0, 2, 40)
+    frames = rng.integers(0, 2, (40, 2))
+    worse = truth.copy()
+    worse[:10] = 1 - worse[:10]  # wrong on a quarter of the units
+    paired = paired_bootstrap(truth, frames, (truth, frames), (worse, frames), ["a", "b"], ["x", "y"], n_boot=300)
+    acc = paired["stance_accuracy"]
+    assert acc["difference"] == pytest.approx(0.25)
+    assert 0 < acc["ci"][0] < 0.25 < acc["ci"][1]  # never worse on any resample, and the interval has width
+    assert paired["frames_micro_f1"] == {"difference": 0.0, "ci": [0.0, 0.0]}  # same frames: no difference
+    swapped = paired_bootstrap(truth, frames, (worse, frames), (truth, frames), ["a", "b"], ["x", "y"], n_boot=300)
+    assert swapped["stance_macro_f1"]["difference"] == pytest.approx(-paired["stance_macro_f1"]["difference"])
+
+
+def test_evaluate_compares_two_models_on_the_same_units(tiny_model, second_model, tiny_data, tmp_path, capsys):
+    alone = tmp_path / "alone.json"
+    assert main(["evaluate", "--model", str(second_model), "--data", str(tiny_data["test"]), "--json", str(alone),
+                 "--n-boot", "50", "--precision", "fp32"]) == 0
+    both = tmp_path / "both.json"
+    assert main(["evaluate", "--model", str(tiny_model), "--data", str(tiny_data["test"]), "--json", str(both),
+                 "--compare", str(second_model), "--report", str(tmp_path / "report"), "--n-boot", "200",
+                 "--precision", "fp32"]) == 0
+    other, first = json.loads(alone.read_text()), json.loads(both.read_text())
+    compared = first["comparison"]
+    assert compared["model"] == str(second_model) and compared["precision"] == "fp32"
+    # the other model's figures are what evaluating it alone gives, and the differences are first minus other
+    assert compared["other"]["stance_macro_f1"] == pytest.approx(other["stance"]["macro_f1"])
+    assert compared["other"]["frames_micro_f1"] == pytest.approx(other["frames"]["micro_f1"])
+    for key, got in (("stance_macro_f1", first["stance"]["macro_f1"] - other["stance"]["macro_f1"]),
+                     ("frames_micro_f1", first["frames"]["micro_f1"] - other["frames"]["micro_f1"])):
+        diff = compared["difference"][key]
+        assert diff["difference"] == pytest.approx(got)
+        assert diff["ci"][0] <= diff["difference"] <= diff["ci"][1]
+    assert "difference (this model minus it" in capsys.readouterr().out
+    assert "## Against another model" in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_a_model_compared_with_itself_differs_by_nothing(tiny_model, tiny_data, tmp_path):
+    out = tmp_path / "m.json"
+    assert main(["evaluate", "--model", str(tiny_model), "--data", str(tiny_data["test"]), "--json", str(out),
+                 "--compare", str(tiny_model), "--n-boot", "50", "--precision", "fp32"]) == 0
+    difference = json.loads(out.read_text())["comparison"]["difference"]
+    assert all(difference[k] == {"difference": 0.0, "ci": [0.0, 0.0]}
+               for k in ("stance_accuracy", "stance_macro_f1", "frames_micro_f1", "frames_macro_f1"))
+
+
+def test_evaluate_refuses_to_compare_models_with_other_labels(tiny_model, tiny_data, tmp_path, capsys):
+    renamed = tmp_path / "renamed"
+    shutil.copytree(tiny_model, renamed)
+    for name in ("config.json", "label_schema.json"):  # the same model, its first stance label renamed
+        path = renamed / name
+        path.write_text(path.read_text().replace('"pro_alliance"', '"pro_treaty"'))
+    assert main(["evaluate", "--model", str(tiny_model), "--data", str(tiny_data["test"]),
+                 "--compare", str(renamed)]) == 2
+    assert "other stance labels" in capsys.readouterr().err
