@@ -28,10 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from infer.classify import Classifier  # noqa: E402
 from stanceframe.data import load_gold  # noqa: E402
 from stanceframe.ensemble import is_ensemble, read_members  # noqa: E402
-from stanceframe.evaluation import score_predictions  # noqa: E402
+from stanceframe.evaluation import label_arrays, score_predictions  # noqa: E402
 from stanceframe.modeling import METRICS_NAME, read_model_json  # noqa: E402
 from stanceframe.precision import PRECISIONS  # noqa: E402
-from stanceframe.scoring import single_label_scores  # noqa: E402
+from stanceframe.scoring import paired_bootstrap  # noqa: E402
 from train.adapt import adapt  # noqa: E402
 from train.config import AdaptConfig  # noqa: E402
 
@@ -44,26 +44,31 @@ def predict_gold(classifier: Classifier, gold: list[dict]) -> list[dict]:
 
 
 def figures(labels: tuple[list[str], list[str]], gold: list[dict], rows: list[dict], n_boot: int = 1000) -> dict:
-    """Headline scores with bootstrap intervals, and the stance predictions (for paired comparisons)."""
+    """Headline scores with bootstrap intervals, and the predictions (for paired comparisons)."""
     stance_labels, frame_labels = labels
     scored = score_predictions(gold, rows, stance_labels, frame_labels, n_boot=n_boot)
+    stance_pred, frames_pred = label_arrays(rows, stance_labels, frame_labels)
     return {"n": len(gold), "stance_macro_f1": scored["stance"]["macro_f1"],
             "stance_ci": scored["intervals"]["stance_macro_f1"], "frames_micro_f1": scored["frames"]["micro_f1"],
             "frames_macro_f1": scored["frames"]["macro_f1"],
-            "stance_pred": [stance_labels.index(r["stance"]) for r in rows]}
+            "stance_pred": stance_pred.tolist(), "frames_pred": frames_pred.astype(int).tolist()}
 
 
-def paired_difference(a: list[int], b: list[int], truth: list[int], labels: list[str], n_boot=2000, seed=0):
-    """Stance macro-F1 of b minus a on the same units, with a paired percentile-bootstrap 95% interval."""
-    a, b, truth = map(np.asarray, (a, b, truth))
-    rng = np.random.default_rng(seed)
-    point = single_label_scores(truth, b, labels)["macro_f1"] - single_label_scores(truth, a, labels)["macro_f1"]
-    draws = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(truth), len(truth))
-        draws.append(single_label_scores(truth[idx], b[idx], labels)["macro_f1"]
-                     - single_label_scores(truth[idx], a[idx], labels)["macro_f1"])
-    return {"difference": point, "ci": [float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5))]}
+def paired_difference(first: dict, second: dict, gold: list[dict], labels: tuple[list[str], list[str]]) -> dict:
+    """Each figure of ``first`` minus ``second`` (two ``figures`` results) on the same gold units, paired intervals."""
+    stance_true, frames_true = label_arrays(gold, *labels)
+    return paired_bootstrap(stance_true, frames_true, (first["stance_pred"], first["frames_pred"]),
+                            (second["stance_pred"], second["frames_pred"]), *labels, n_boot=2000)
+
+
+def interval(paired: dict, key: str) -> str:
+    d = paired[key]
+    return f"{d['difference']:+.3f} [{d['ci'][0]:+.3f}, {d['ci'][1]:+.3f}]"
+
+
+def units_to_resolve(n: int, half_width: float, lead: float) -> int:
+    """Gold units at which a paired interval of ``half_width`` at ``n`` units shrinks to ``lead`` (width ∝ 1/√n)."""
+    return int(np.ceil(n * (half_width / lead) ** 2))
 
 
 def labels_of(classifier: Classifier) -> tuple[list[str], list[str]]:
@@ -158,8 +163,10 @@ def main(argv=None) -> int:
                         help="more models scored as reference rows, e.g. mpnet=models/accurate-mpnet")
     parser.add_argument("--test", default="labels/data/test.jsonl", help="the team-written test split")
     parser.add_argument("--realdev", default="../shared/realdev", help="real documents and their gold units")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 20, 0],
-                        help="teacher-scored sample sizes per fold (0 = every unit of the fold)")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10, 20, 0],
+                        help="teacher-scored sample sizes per fold (0 = every unit of the fold; none: no adapt rows)")
+    parser.add_argument("--goal", type=float, default=0.05,
+                        help="the stance macro-F1 lead to resolve: how many gold units would tell it from zero")
     parser.add_argument("--soft-weights", type=float, nargs="+", default=[1.0],
                         help="adapt's soft-target weights (one row per size and weight)")
     parser.add_argument("--adapt-epochs", type=int, default=2, help="adapt's epochs")
@@ -174,7 +181,6 @@ def main(argv=None) -> int:
     Path(args.out).mkdir(parents=True, exist_ok=True)
     probe = Classifier(args.default, precision="fp32")
     test, real = load_gold(args.test, probe.schema), load_gold(gold_path, probe.schema)
-    truth = [probe.stance_labels.index(g["stance"]) for g in real]
 
     results = [measure_model("default", args.default, test, real, args.precision),
                measure_model("accurate", args.accurate, test, real, args.precision)]
@@ -186,30 +192,32 @@ def main(argv=None) -> int:
             results.append(measure_adapted(args, test, real, size, weight))
             print(table(results[-1:]).splitlines()[-1], flush=True)
 
-    default_pred, accurate_pred = results[0]["real"]["stance_pred"], results[1]["real"]["stance_pred"]
-    gap = results[1]["real"]["stance_macro_f1"] - results[0]["real"]["stance_macro_f1"]
+    labels = labels_of(probe)
+    default_real, accurate_real = results[0]["real"], results[1]["real"]
+    gap = accurate_real["stance_macro_f1"] - default_real["stance_macro_f1"]
     for r in results[1:]:
-        r["vs_default_on_real"] = paired_difference(default_pred, r["real"]["stance_pred"], truth, probe.stance_labels)
+        r["vs_default_on_real"] = paired_difference(r["real"], default_real, real, labels)
         if r["model"].startswith("adapted"):
             # share of the accurate model's lead that the adapted default recovers; undefined without a lead
-            r["gap_closed"] = (r["real"]["stance_macro_f1"] - results[0]["real"]["stance_macro_f1"]) / gap if gap > 0 else None
-            r["vs_accurate_on_real"] = paired_difference(accurate_pred, r["real"]["stance_pred"], truth,
-                                                         probe.stance_labels)
+            r["gap_closed"] = (r["real"]["stance_macro_f1"] - default_real["stance_macro_f1"]) / gap if gap > 0 else None
+            r["vs_accurate_on_real"] = paired_difference(r["real"], accurate_real, real, labels)
     print()
     print(table(results))
     print()
-    print(f"accurate − default on real text: {gap:+.3f} stance macro-F1 "
-          f"(paired 95% CI {results[1]['vs_default_on_real']['ci'][0]:+.3f} to "
-          f"{results[1]['vs_default_on_real']['ci'][1]:+.3f})")
-    for r in results[2:]:
-        d = r["vs_default_on_real"]
-        if not r["model"].startswith("adapted"):
-            print(f"{r['model']}: {d['difference']:+.3f} vs default (paired 95% CI {d['ci'][0]:+.3f} to {d['ci'][1]:+.3f})")
-            continue
-        closed = (f"{r['gap_closed']:.0%} of the gap closed" if r.get("gap_closed") is not None
-                  else "no gap to close: accurate does not lead the default on real text")
-        print(f"{r['model']}: {d['difference']:+.3f} vs default (paired 95% CI {d['ci'][0]:+.3f} to "
-              f"{d['ci'][1]:+.3f}), {closed}; {r['kept']} of {r['sampled']} teacher-scored units kept over both folds")
+    print("Differences on real text, paired 95% intervals (stance macro-F1; frames micro-F1):")
+    for r in results[1:]:
+        closed = ""
+        if r["model"].startswith("adapted"):
+            closed = (f"; {r['gap_closed']:.0%} of the gap closed" if r.get("gap_closed") is not None
+                      else "; no gap to close: accurate does not lead the default on real text")
+            closed += f"; {r['kept']} of {r['sampled']} teacher-scored units kept over both folds"
+        print(f"{r['model']} − default: {interval(r['vs_default_on_real'], 'stance_macro_f1')}; "
+              f"{interval(r['vs_default_on_real'], 'frames_micro_f1')}{closed}")
+    low, high = results[1]["vs_default_on_real"]["stance_macro_f1"]["ci"]
+    half = (high - low) / 2
+    print(f"resolution: with {len(real)} real units the accurate − default interval is ±{half:.3f}; a lead of "
+          f"{args.goal:.2f} would clear zero with about {units_to_resolve(len(real), half, args.goal)} units like "
+          "these (assuming the interval narrows as 1/√n)")
     print(f"teacher (accurate, {results[1]['precision']}): {results[1]['seconds_per_1000']:.1f} s per 1,000 units; "
           f"student (default, {results[0]['precision']}): {results[0]['seconds_per_1000']:.1f} s per 1,000 units")
     (Path(args.out) / "bench_encoders.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
