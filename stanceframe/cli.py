@@ -257,6 +257,7 @@ def cmd_labels_from_review(args) -> int:
 def cmd_evaluate(args) -> int:
     from infer.classify import Classifier, check_schema
     from stanceframe.evaluation import evaluate_model
+    from stanceframe.scoring import FIGURE_NAMES
 
     classifier = Classifier(args.model, precision=args.precision, expect_schema=args.schema)
     other = None
@@ -295,8 +296,8 @@ def cmd_evaluate(args) -> int:
         print(f"{compared['model']} ({compared['precision']}): stance macro-F1 "
               f"{compared['other']['stance_macro_f1']:.3f}  frames micro-F1 {compared['other']['frames_micro_f1']:.3f}")
         print("difference (this model minus it, paired 95% interval): " + "  ".join(
-            f"{label} {diff[key]['difference']:+.3f} [{diff[key]['ci'][0]:+.3f}, {diff[key]['ci'][1]:+.3f}]"
-            for label, key in (("stance macro-F1", "stance_macro_f1"), ("frames micro-F1", "frames_micro_f1"))))
+            f"{FIGURE_NAMES[key]} {diff[key]['difference']:+.3f} [{diff[key]['ci'][0]:+.3f}, {diff[key]['ci'][1]:+.3f}]"
+            for key in ("stance_macro_f1", "frames_micro_f1")))
     return 0
 
 

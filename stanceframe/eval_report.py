@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from stanceframe.scoring import FIGURE_NAMES, HEADLINE  # noqa: E402
+
 CONFUSION_PNG = "confusion.png"
 FRAME_F1_PNG = "frame_f1.png"
 REPORT_MD = "report.md"
@@ -62,9 +64,8 @@ def comparison_lines(compared: dict) -> list[str]:
              f"minus it, with paired {level:.0%} bootstrap intervals: an interval that spans zero means these units "
              "cannot tell the two apart.", "",
              "| figure | other model | difference | interval |", "|---|---|---|---|"]
-    for label, key in (("stance accuracy", "stance_accuracy"), ("stance macro-F1", "stance_macro_f1"),
-                       ("frames micro-F1", "frames_micro_f1"), ("frames macro-F1", "frames_macro_f1")):
-        lines.append(f"| {label} | {compared['other'][key]:.3f} | {diff[key]['difference']:+.3f} | "
+    for key in HEADLINE:
+        lines.append(f"| {FIGURE_NAMES[key]} | {compared['other'][key]:.3f} | {diff[key]['difference']:+.3f} | "
                      f"{diff[key]['ci'][0]:+.3f} to {diff[key]['ci'][1]:+.3f} |")
     return lines + [""]
 
@@ -84,13 +85,10 @@ def write_report(metrics: dict, out_dir: str | Path) -> Path:
              "", "| figure | model (95% bootstrap interval) | majority | TF-IDF + logistic regression |",
              "|---|---|---|---|"]
     base = metrics["baselines"]
-    for label, value, key, bkey in (
-            ("stance accuracy", stance["accuracy"], "stance_accuracy", "stance_accuracy"),
-            ("stance macro-F1", stance["macro_f1"], "stance_macro_f1", "stance_macro_f1"),
-            ("frames micro-F1", frames["micro_f1"], "frames_micro_f1", "frames_micro_f1"),
-            ("frames macro-F1", frames["macro_f1"], "frames_macro_f1", "frames_macro_f1")):
-        lines.append(f"| {label} | {value:.3f}{interval(key)} | {_fmt(base['majority'].get(bkey))} | "
-                     f"{_fmt(base['tfidf_logreg'].get(bkey))} |")
+    values = dict(zip(HEADLINE, (stance["accuracy"], stance["macro_f1"], frames["micro_f1"], frames["macro_f1"])))
+    for key in HEADLINE:
+        lines.append(f"| {FIGURE_NAMES[key]} | {values[key]:.3f}{interval(key)} | {_fmt(base['majority'].get(key))} | "
+                     f"{_fmt(base['tfidf_logreg'].get(key))} |")
     lines += ["", "## Stance", "", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
     lines += [f"| `{k}` | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |"
               for k, v in stance["per_label"].items()]

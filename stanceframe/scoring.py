@@ -88,12 +88,15 @@ def tune_thresholds(y_true, probs, labels: list[str], grid=None, default: float 
     return out
 
 
+HEADLINE = ("stance_accuracy", "stance_macro_f1", "frames_micro_f1", "frames_macro_f1")  # figures with intervals
+FIGURE_NAMES = dict(zip(HEADLINE, ("stance accuracy", "stance macro-F1", "frames micro-F1", "frames macro-F1")))
+
+
 def headline_figures(stance_true, stance_pred, frames_true, frames_pred, stance_labels, frame_labels) -> dict:
-    """The four figures a model is judged by (the ones that get intervals)."""
+    """The four figures a model is judged by (``HEADLINE``, the ones that get intervals)."""
     s = single_label_scores(stance_true, stance_pred, stance_labels)
     f = multi_label_scores(frames_true, frames_pred, frame_labels)
-    return {"stance_accuracy": s["accuracy"], "stance_macro_f1": s["macro_f1"],
-            "frames_micro_f1": f["micro_f1"], "frames_macro_f1": f["macro_f1"]}
+    return dict(zip(HEADLINE, (s["accuracy"], s["macro_f1"], f["micro_f1"], f["macro_f1"])))
 
 
 def _as_arrays(stance_true, frames_true, frame_labels, *predictions):
@@ -104,7 +107,14 @@ def _as_arrays(stance_true, frames_true, frame_labels, *predictions):
     return out
 
 
-def _percentiles(draws: dict, level: float) -> dict:
+def _resampled(n: int, figures_of, n_boot: int, seed: int, level: float) -> dict:
+    """Percentile intervals of the ``HEADLINE`` figures that ``figures_of(unit indices)`` computes, over
+    ``n_boot`` resamples of the ``n`` units with replacement."""
+    rng = np.random.default_rng(seed)
+    draws = {k: [] for k in HEADLINE}
+    for _ in range(n_boot if n else 0):
+        for k, v in figures_of(rng.integers(0, n, n)).items():
+            draws[k].append(v)
     lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
     return {k: [float(np.percentile(v, lo)), float(np.percentile(v, hi))] if v else [0.0, 0.0]
             for k, v in draws.items()}
@@ -113,17 +123,14 @@ def _percentiles(draws: dict, level: float) -> dict:
 def bootstrap_intervals(stance_true, stance_pred, frames_true, frames_pred, stance_labels, frame_labels,
                         n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
     """Percentile bootstrap intervals (units resampled with replacement) for the headline figures."""
-    rng = np.random.default_rng(seed)
     stance_true, frames_true, (stance_pred, frames_pred) = _as_arrays(
         stance_true, frames_true, frame_labels, (stance_pred, frames_pred))
-    n = len(stance_true)
-    draws = {k: [] for k in ("stance_accuracy", "stance_macro_f1", "frames_micro_f1", "frames_macro_f1")}
-    for _ in range(n_boot if n else 0):
-        idx = rng.integers(0, n, n)
-        for k, v in headline_figures(stance_true[idx], stance_pred[idx], frames_true[idx], frames_pred[idx],
-                                     stance_labels, frame_labels).items():
-            draws[k].append(v)
-    return _percentiles(draws, level) | {"level": level, "n_boot": n_boot}
+
+    def figures_of(idx):
+        return headline_figures(stance_true[idx], stance_pred[idx], frames_true[idx], frames_pred[idx],
+                                stance_labels, frame_labels)
+
+    return _resampled(len(stance_true), figures_of, n_boot, seed, level) | {"level": level, "n_boot": n_boot}
 
 
 def paired_bootstrap(stance_true, frames_true, first, second, stance_labels, frame_labels,
@@ -133,19 +140,13 @@ def paired_bootstrap(stance_true, frames_true, first, second, stance_labels, fra
     ``first`` and ``second`` are (stance_pred, frames_pred). Every resample draws the same units for both
     models, so the interval reflects how the two differ on the units, not how hard the units are.
     """
-    rng = np.random.default_rng(seed)
     stance_true, frames_true, a, b = _as_arrays(stance_true, frames_true, frame_labels, first, second)
-    n = len(stance_true)
 
     def difference(idx):
         fa = headline_figures(stance_true[idx], a[0][idx], frames_true[idx], a[1][idx], stance_labels, frame_labels)
         fb = headline_figures(stance_true[idx], b[0][idx], frames_true[idx], b[1][idx], stance_labels, frame_labels)
-        return {k: fa[k] - fb[k] for k in fa}
+        return {k: fa[k] - fb[k] for k in HEADLINE}
 
-    point = difference(np.arange(n))
-    draws = {k: [] for k in point}
-    for _ in range(n_boot if n else 0):
-        for k, v in difference(rng.integers(0, n, n)).items():
-            draws[k].append(v)
-    intervals = _percentiles(draws, level)
-    return {k: {"difference": point[k], "ci": intervals[k]} for k in point} | {"level": level, "n_boot": n_boot}
+    point = difference(np.arange(len(stance_true)))
+    intervals = _resampled(len(stance_true), difference, n_boot, seed, level)
+    return {k: {"difference": point[k], "ci": intervals[k]} for k in HEADLINE} | {"level": level, "n_boot": n_boot}
