@@ -256,7 +256,7 @@ def cmd_labels_from_review(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from infer.classify import Classifier, check_schema
-    from stanceframe.evaluation import evaluate_model
+    from stanceframe.evaluation import evaluate_model, group_lines
     from stanceframe.scoring import FIGURE_NAMES
 
     classifier = Classifier(args.model, precision=args.precision, expect_schema=args.schema)
@@ -290,6 +290,10 @@ def cmd_evaluate(args) -> int:
     for name in ("majority", "tfidf_logreg"):
         print(f"baseline {name}: stance macro-F1 {fmt(base[name].get('stance_macro_f1'))}  "
               f"frames micro-F1 {fmt(base[name].get('frames_micro_f1'))}")
+    per_label = metrics["stance"]["per_label"]
+    print("stance F1 per label: " + "  ".join(f"{k} {v['f1']:.3f} (n={v['support']})" for k, v in per_label.items()))
+    if metrics.get("groups"):
+        print("\n".join(group_lines(metrics["groups"])))
     if "comparison" in metrics:
         compared = metrics["comparison"]
         diff = compared["difference"]

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from stanceframe.evaluation import group_lines  # noqa: E402
 from stanceframe.scoring import FIGURE_NAMES, HEADLINE  # noqa: E402
 
 CONFUSION_PNG = "confusion.png"
@@ -97,6 +98,9 @@ def write_report(metrics: dict, out_dir: str | Path) -> Path:
     lines += [f"| `{k}` | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |"
               for k, v in frames["per_label"].items()]
     lines += ["", f"![per-frame F1]({FRAME_F1_PNG})", ""]
+    if metrics.get("groups"):
+        lines += ["## By group", "", "The same figures within each kind of unit and for units a second reader marked "
+                  "`hard` (could still dispute):", "", *group_lines(metrics["groups"]), ""]
     if "comparison" in metrics:
         lines += comparison_lines(metrics["comparison"])
     path = out / REPORT_MD

@@ -12,7 +12,7 @@ import numpy as np
 from stanceframe.baselines import majority_baseline, multi_hot, tfidf_logreg_baseline
 from stanceframe.data import load_annotated, load_gold
 from stanceframe.modeling import TRAINING_ARGS_NAME, read_model_json, recorded_data_file
-from stanceframe.scoring import bootstrap_intervals, headline_figures, paired_bootstrap
+from stanceframe.scoring import FIGURE_NAMES, HEADLINE, bootstrap_intervals, headline_figures, paired_bootstrap
 
 METRIC_SCRIPT = Path(__file__).parent / "metrics" / "stanceframe_metrics.py"
 
@@ -47,6 +47,44 @@ def score_predictions(gold: list[dict], rows: list[dict], stance_labels: list[st
     scored["intervals"] = bootstrap_intervals(stance_true, stance_pred, frames_true, frames_pred,
                                               stance_labels, frame_labels, n_boot=n_boot, seed=seed)
     return scored
+
+
+# Gold columns whose values split the scores into groups (kind of unit; whether a second reader could dispute it).
+GROUP_KEYS = ("kind", "hard")
+
+
+def group_scores(gold: list[dict], rows: list[dict], stance_labels: list[str], frame_labels: list[str],
+                 keys=GROUP_KEYS) -> dict:
+    """Headline figures within each value of each grouping column the gold rows carry (absent columns skipped).
+
+    ``{"kind": {"comment": {"n", "stance_accuracy", "stance_macro_f1", "frames_micro_f1", "frames_macro_f1"}, ...},
+    "hard": {"true": {...}, "false": {...}}}``: where a model fails, e.g. reader comments or disputed units.
+    """
+    stance_true, frames_true = label_arrays(gold, stance_labels, frame_labels)
+    stance_pred, frames_pred = label_arrays(rows, stance_labels, frame_labels)
+    groups = {}
+    for key in keys:
+        values = [g.get(key) for g in gold]
+        if all(v is None for v in values):
+            continue
+        names = [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+        groups[key] = {}
+        for name in sorted(set(names)):
+            idx = np.array([i for i, n in enumerate(names) if n == name])
+            figures = headline_figures(stance_true[idx], stance_pred[idx], frames_true[idx], frames_pred[idx],
+                                       stance_labels, frame_labels)
+            groups[key][name] = {"n": int(len(idx)), **figures}
+    return groups
+
+
+def group_lines(groups: dict) -> list[str]:
+    """The group figures as Markdown table rows (one per group value), for the console and the report."""
+    lines = ["| group | n | " + " | ".join(FIGURE_NAMES[k] for k in HEADLINE) + " |",
+             "|---|---|" + "---|" * len(HEADLINE)]
+    for key, values in groups.items():
+        for name, fig in values.items():
+            lines.append(f"| {key}={name} | {fig['n']} | " + " | ".join(f"{fig[k]:.3f}" for k in HEADLINE) + " |")
+    return lines
 
 
 def compare_predictions(gold: list[dict], rows: list[dict], other_rows: list[dict], stance_labels: list[str],
@@ -91,6 +129,7 @@ def evaluate_model(classifier, data: str | Path, train_data: str | Path | None =
     metrics = {"n": len(gold), "data": str(data), "model": str(classifier.model_dir),
                "precision": classifier.precision}
     metrics.update(score_predictions(gold, rows, stance_labels, frame_labels, n_boot=n_boot, seed=seed))
+    metrics["groups"] = group_scores(gold, rows, stance_labels, frame_labels)
     stance_true, frames_true = label_arrays(gold, stance_labels, frame_labels)
     metrics["seconds"] = seconds
     train_rows, train_path = baseline_train_rows(classifier.model_dir, schema, train_data)

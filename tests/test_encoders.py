@@ -61,3 +61,4 @@ def test_known_names_and_passthrough(tmp_path, monkeypatch):
     with pytest.raises(StanceframeError, match="needs 5 more package"):
         resolve_base_model("all-mpnet-base-v2")
     assert len(SPLIT_ZIPS["all-mpnet-base-v2"].parts) == 5
+

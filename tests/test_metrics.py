@@ -151,3 +151,30 @@ def test_evaluate_refuses_to_compare_models_with_other_labels(tiny_model, tiny_d
     assert main(["evaluate", "--model", str(tiny_model), "--data", str(tiny_data["test"]),
                  "--compare", str(renamed)]) == 2
     assert "other stance labels" in capsys.readouterr().err
+
+
+def test_group_scores_split_the_figures_by_kind_and_hard():
+    from stanceframe.evaluation import group_lines, group_scores
+
+    stance, frames = ["a", "b"], ["x", "y"]
+    gold = [{"kind": "comment", "hard": True, "stance": "a", "frames": ["x"]},
+            {"kind": "comment", "hard": False, "stance": "b", "frames": []},
+            {"kind": "paragraph", "hard": False, "stance": "a", "frames": ["y"]},
+            {"kind": "paragraph", "hard": False, "stance": "b", "frames": ["x", "y"]}]
+    # wrong on both comments' stance, right on both paragraphs; frames right only on the hard unit
+    pred = [{"stance": "b", "frames": ["x"]}, {"stance": "a", "frames": ["x"]},
+            {"stance": "a", "frames": []}, {"stance": "b", "frames": ["x"]}]
+    groups = group_scores(gold, pred, stance, frames)
+    assert set(groups) == {"kind", "hard"}
+    assert groups["kind"]["comment"]["n"] == 2 and groups["kind"]["comment"]["stance_accuracy"] == 0.0
+    assert groups["kind"]["paragraph"]["stance_accuracy"] == 1.0
+    assert groups["kind"]["paragraph"]["stance_macro_f1"] == 1.0
+    assert groups["hard"]["true"] == {"n": 1, "stance_accuracy": 0.0, "stance_macro_f1": 0.0,
+                                      "frames_micro_f1": 1.0, "frames_macro_f1": 1.0}
+    # not hard: units 2-4; frames: tp 1 (x on unit 4), fp 1 (x on unit 2), fn 2 (y on units 3 and 4)
+    assert groups["hard"]["false"]["frames_micro_f1"] == pytest.approx(2 * 1 / (2 * 1 + 1 + 2))
+    assert groups["hard"]["false"]["stance_accuracy"] == pytest.approx(2 / 3)
+    assert group_scores([{k: v for k, v in g.items() if k != "hard"} for g in gold], pred, stance, frames).keys() \
+        == {"kind"}  # a column the gold file lacks is not a group
+    lines = group_lines(groups)
+    assert lines[2].startswith("| kind=comment | 2 | 0.000 |") and len(lines) == 2 + 4

@@ -1,0 +1,29 @@
+"""benchmarks/encoders.py: skips cleanly without the real gold file; adapt folds split documents."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+from conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_encoders", REPO / "benchmarks" / "encoders.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_encoders_skips_cleanly_without_the_real_gold_file(bench, tiny_model, tmp_path, capsys):
+    assert bench.main(["--default", str(tiny_model), "--gold", str(tmp_path / "absent.jsonl"),
+                       "--out", str(tmp_path / "out")]) == 0
+    assert "skipped" in capsys.readouterr().out
+    assert not (tmp_path / "out").exists()
+
+
+def test_bench_encoders_folds_split_documents_not_units(bench):
+    gold = [{"doc_id": d, "id": f"{d}-{i}"} for d in ("p1", "p2", "p3") for i in range(3)]
+    first, second = bench.document_folds(gold)
+    assert first | second == {"p1", "p2", "p3"} and not first & second
