@@ -124,12 +124,27 @@ def corpus_stats(schema_path: str | Path, files: dict[str, Path], agreement_dir:
         "lengths": {kind: {"median_words": float(np.median(w)) if w else 0.0, "units": len(w)} for kind, w in words.items()},
         "paragraph_share_30_120_words": float(np.mean([30 <= w <= 120 for w in paragraphs])) if paragraphs else 0.0,
     }
-    first, second = agreement_dir / "pass1.jsonl", agreement_dir / "pass2.jsonl"
-    if first.exists() and second.exists():
-        a, _ = load_annotated(first, schema)
-        b, _ = load_annotated(second, schema)
-        stats["agreement"] = agreement(schema, a, b)
+    versions = Counter(str(r.get("corpus", "v1")) for r in rows)
+    stats["versions"] = {v: {"units": n, "documents": len({r["doc_id"] for r in rows if str(r.get("corpus", "v1")) == v})}
+                         for v, n in sorted(versions.items())}
+    rounds = agreement_rounds(schema, agreement_dir)
+    if rounds:
+        stats["agreement_rounds"] = rounds
+        stats["agreement"] = rounds.get(".", next(iter(rounds.values())))
     return stats
+
+
+def agreement_rounds(schema: LabelSchema, agreement_dir: Path) -> dict:
+    """Agreement of every double-annotation round: the folder itself ('.') and each subfolder (e.g. 'v2') that
+    holds ``pass1.jsonl`` (the writer's labels) and ``pass2.jsonl`` (the blind second pass)."""
+    rounds = {}
+    for folder in [agreement_dir, *sorted(p for p in agreement_dir.glob("*") if p.is_dir())]:
+        first, second = folder / "pass1.jsonl", folder / "pass2.jsonl"
+        if first.exists() and second.exists():
+            a, _ = load_annotated(first, schema)
+            b, _ = load_annotated(second, schema)
+            rounds[folder.relative_to(agreement_dir).as_posix()] = agreement(schema, a, b)
+    return rounds
 
 
 def print_stats(stats: dict) -> None:
@@ -145,12 +160,15 @@ def print_stats(stats: dict) -> None:
     print(f"diversity: distinct-1 {d['distinct_1']:.3f}, distinct-2 {d['distinct_2']:.3f}, distinct-3 {d['distinct_3']:.3f}")
     lengths = ", ".join(f"{k} {v['median_words']:.0f}" for k, v in stats["lengths"].items())
     print(f"median words per unit: {lengths}; paragraphs of 30-120 words: {stats['paragraph_share_30_120_words']:.0%}")
-    ag = stats.get("agreement")
-    if ag:
-        print(f"agreement over {ag['units']} double-annotated units: stance {ag['stance_agreement']:.3f} raw, "
+    if len(stats.get("versions", {})) > 1:
+        print("corpus versions: " + ", ".join(f"{v} {c['units']} units in {c['documents']} documents"
+                                             for v, c in stats["versions"].items()))
+    for name, ag in stats.get("agreement_rounds", {}).items():
+        where = "" if name == "." else f" (round {name})"
+        print(f"agreement{where} over {ag['units']} double-annotated units: stance {ag['stance_agreement']:.3f} raw, "
               f"Cohen's kappa {ag['stance_cohen_kappa']:.3f}; frames Krippendorff's alpha (MASI) "
               f"{ag['frames_krippendorff_alpha_masi']:.3f}")
         print("  per-frame kappa: " + ", ".join(f"{k} {v:.2f}" for k, v in ag["frames_per_label_kappa"].items()))
         print(f"  disagreements adjudicated: {ag['stance_disagreements']} stance, {ag['frame_set_disagreements']} frame sets")
-    else:
+    if not stats.get("agreement_rounds"):
         print("agreement: no double annotation found (labels/agreement/pass1.jsonl and pass2.jsonl)")

@@ -47,3 +47,27 @@ def test_near_duplicates_flags_light_edits_only():
 def test_distinct_n():
     assert distinct_n(["a b a b"], 1) == 0.5
     assert distinct_n(["a b a b"], 2) == pytest.approx(2 / 3)
+
+
+def test_agreement_rounds_and_corpus_versions(tmp_path, tiny_data, schema):
+    from conftest import SCHEMA_PATH, make_rows, write_jsonl
+
+    from stanceframe.corpus_stats import corpus_stats
+
+    first = make_rows("train-")
+    second = [dict(r) for r in first]
+    second[0] = {**second[0], "stance": "critical" if second[0]["stance"] != "critical" else "neutral"}
+    write_jsonl(tmp_path / "agreement" / "pass1.jsonl", first)
+    write_jsonl(tmp_path / "agreement" / "pass2.jsonl", first)  # round '.': full agreement
+    write_jsonl(tmp_path / "agreement" / "v2" / "pass1.jsonl", first)
+    write_jsonl(tmp_path / "agreement" / "v2" / "pass2.jsonl", second)  # round 'v2': one stance differs
+    train = [dict(r, corpus="v2") if i < 3 else r for i, r in enumerate(make_rows("train-"))]
+    files = {"train": write_jsonl(tmp_path / "train.jsonl", train), "dev": tiny_data["dev"], "test": tiny_data["test"]}
+    stats = corpus_stats(SCHEMA_PATH, files, tmp_path / "agreement")
+    assert set(stats["agreement_rounds"]) == {".", "v2"}
+    assert stats["agreement"] == stats["agreement_rounds"]["."]
+    assert stats["agreement_rounds"]["."]["stance_agreement"] == 1.0
+    assert stats["agreement_rounds"]["v2"]["stance_disagreements"] == 1
+    assert stats["agreement_rounds"]["v2"]["stance_agreement"] == pytest.approx(1 - 1 / len(first))
+    total = sum(stats["splits"].values())
+    assert stats["versions"]["v2"]["units"] == 3 and stats["versions"]["v1"]["units"] == total - 3
