@@ -10,8 +10,10 @@ import evaluate
 import numpy as np
 
 from stanceframe.baselines import majority_baseline, multi_hot, tfidf_logreg_baseline
+from stanceframe.classifier import Classifier, check_schema
 from stanceframe.data import load_annotated, load_gold
 from stanceframe.modeling import TRAINING_ARGS_NAME, read_model_json, recorded_data_file
+from stanceframe.precision import DEFAULT_PRECISION
 from stanceframe.scoring import bootstrap_intervals, headline_figures, paired_bootstrap
 
 METRIC_SCRIPT = Path(__file__).parent / "metrics" / "stanceframe_metrics.py"
@@ -116,3 +118,16 @@ def evaluate_model(classifier, data: str | Path, train_data: str | Path | None =
                                                        n_boot=n_boot, seed=seed)}
     predictions = [{**r, "gold_stance": g["stance"], "gold_frames": g["frames"]} for r, g in zip(rows, gold)]
     return metrics, predictions
+
+
+def evaluate_paths(model: str | Path, data: str | Path, precision: str = DEFAULT_PRECISION,
+                   expect_schema: str | Path | None = None, compare: str | Path | None = None,
+                   train_data: str | Path | None = None, n_boot: int = 1000, seed: int = 0) -> tuple[dict, list[dict]]:
+    """`stanceframe evaluate`: load ``model`` (and ``compare``, which must have the same labels) and score them on
+    ``data``. Returns the metrics and the per-unit predictions (see ``evaluate_model``)."""
+    classifier = Classifier(model, precision=precision, expect_schema=expect_schema)
+    other = None
+    if compare:
+        other = Classifier(compare, precision=precision)
+        check_schema(other.schema, classifier.schema, other.model_dir, classifier.model_dir)
+    return evaluate_model(classifier, data, train_data=train_data, n_boot=n_boot, seed=seed, other=other)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import REPO
 
-from infer.outputs import read_predictions
 from stanceframe.cli import main
+from stanceframe.inference.outputs import read_predictions
 
 ray = pytest.importorskip("ray", reason="the optional extra 'ray' is not installed")
 

@@ -14,9 +14,9 @@ import pytest
 import torch
 from conftest import REPO, read_jsonl
 
-from infer.classify import Classifier
-from infer.inputs import iter_inputs
+from stanceframe.classifier import Classifier
 from stanceframe.cli import main
+from stanceframe.inputs import iter_inputs
 from stanceframe.precision import accepted_precisions, resolve_precision
 
 
@@ -126,7 +126,7 @@ def test_killed_run_resumes_with_exactly_one_row_per_unit(tiny_model, tmp_path, 
     assert 500 <= consumed < len(ids)
     assert main(["classify", str(table), "--model", str(tiny_model), "--out", str(out), "--chunk-size", "50",
                  "--quiet", "--resume"]) == 0
-    from infer.outputs import read_predictions
+    from stanceframe.inference.outputs import read_predictions
 
     rows = read_predictions(out)
     assert [r["id"] for r in rows] == ids

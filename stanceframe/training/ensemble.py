@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from infer.classify import Classifier, check_schema
 from stanceframe.card import ensemble_card
+from stanceframe.classifier import Classifier, check_schema
 from stanceframe.data import load_splits
 from stanceframe.ensemble import ENSEMBLE_NAME, is_ensemble, member_entry, weighted_mean
 from stanceframe.errors import StanceframeError
@@ -31,8 +31,8 @@ from stanceframe.modeling import (
     read_model_json,
     write_json,
 )
-from train.config import EnsembleConfig
-from train.trainer import score_probs, selection_score
+from stanceframe.training.config import EnsembleConfig
+from stanceframe.training.trainer import score_probs, selection_score
 
 
 def weight_grid(members: int, step: float) -> list[tuple[float, ...]]:

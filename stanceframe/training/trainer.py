@@ -25,8 +25,8 @@ from stanceframe.precision import REDUCED, accepted_precisions, in_precision, tr
 from stanceframe.predict import decide, predict_probs
 from stanceframe.schema import LabelSchema
 from stanceframe.scoring import multi_label_scores, single_label_scores, tune_thresholds
-from train.config import OptimSettings, TrainConfig
-from train.losses import frame_pos_weights, soft_target_loss, stance_class_weights
+from stanceframe.training.config import OptimSettings, TrainConfig
+from stanceframe.training.losses import frame_pos_weights, soft_target_loss, stance_class_weights
 
 
 def set_seed(seed: int) -> None:
