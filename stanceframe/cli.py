@@ -91,7 +91,7 @@ def cmd_train(args) -> int:
     from stanceframe.training.config import config_from_args
     from stanceframe.training.trainer import train
 
-    train(config_from_args(args))
+    train(config_from_args(args), resume=args.resume)
     return 0
 
 
@@ -159,7 +159,7 @@ def cmd_evaluate(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from stanceframe.training.config import AdaptConfig, EnsembleConfig, add_config_arguments
+    from stanceframe.training.config import AdaptConfig, EnsembleConfig, add_config_arguments, add_resume_argument
 
     parser = argparse.ArgumentParser(prog="stanceframe", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -201,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("train", help="train a model from a YAML config (settings overridable)")
     add_config_arguments(tr)
+    add_resume_argument(tr)
     tr.set_defaults(func=cmd_train)
 
     ad = sub.add_parser("adapt", help="adapt the fast model to a corpus with a teacher model's soft labels")

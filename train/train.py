@@ -11,16 +11,17 @@ import argparse
 import sys
 
 from stanceframe.errors import StanceframeError
-from stanceframe.training.config import add_config_arguments, config_from_args
+from stanceframe.training.config import add_config_arguments, add_resume_argument, config_from_args
 from stanceframe.training.trainer import train
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python train/train.py", description="Train a stanceframe model.")
     add_config_arguments(parser)
+    add_resume_argument(parser)
     args = parser.parse_args(argv)
     try:
-        train(config_from_args(args))
+        train(config_from_args(args), resume=args.resume)
     except StanceframeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -220,6 +220,12 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls=TrainConfig,
                             help=f"{f.metadata['help']} (default {_default(f)!r})")
 
 
+def add_resume_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--resume", action="store_true",
+                        help="continue a killed run from the checkpoint of its last finished epoch "
+                             "(OUTPUT_DIR/checkpoint/; the settings must be the same)")
+
+
 def config_from_args(args: argparse.Namespace, cls=TrainConfig):
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)}
     if args.config:

@@ -29,6 +29,7 @@ from stanceframe.modeling import (
     THRESHOLDS_NAME,
     TRAINING_ARGS_NAME,
     read_model_json,
+    staged_directory,
     write_json,
 )
 from stanceframe.training.config import EnsembleConfig
@@ -132,26 +133,15 @@ def build_ensemble(config: EnsembleConfig, log=print) -> dict:
 def write_ensemble(output_dir: str | Path, kept: list[tuple[str, str, float]], thresholds: dict, schema,
                    settings: dict, metrics: dict) -> None:
     """Write the ensemble into a fresh folder beside ``output_dir``, then swap it in (never half-written)."""
-    output_dir = Path(output_dir)
-    staging = output_dir.with_name(output_dir.name + ".building")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    entries = []
-    for name, member, weight in kept:
-        entry = member_entry(name, weight)
-        shutil.copytree(member, staging / entry["dir"])
-        entries.append(entry)
-    write_json(staging / ENSEMBLE_NAME, {"members": entries})
-    write_json(staging / THRESHOLDS_NAME, thresholds)
-    schema.save(staging / SCHEMA_NAME)
-    write_json(staging / TRAINING_ARGS_NAME, settings)
-    write_json(staging / METRICS_NAME, metrics)
-    (staging / MODEL_CARD_NAME).write_text(ensemble_card(schema, settings, metrics, thresholds), encoding="utf-8")
-    if output_dir.exists():
-        old = output_dir.with_name(output_dir.name + ".replaced")
-        shutil.rmtree(old, ignore_errors=True)
-        output_dir.rename(old)
-        staging.rename(output_dir)
-        shutil.rmtree(old)
-    else:
-        staging.rename(output_dir)
+    with staged_directory(output_dir) as staging:
+        entries = []
+        for name, member, weight in kept:
+            entry = member_entry(name, weight)
+            shutil.copytree(member, staging / entry["dir"])
+            entries.append(entry)
+        write_json(staging / ENSEMBLE_NAME, {"members": entries})
+        write_json(staging / THRESHOLDS_NAME, thresholds)
+        schema.save(staging / SCHEMA_NAME)
+        write_json(staging / TRAINING_ARGS_NAME, settings)
+        write_json(staging / METRICS_NAME, metrics)
+        (staging / MODEL_CARD_NAME).write_text(ensemble_card(schema, settings, metrics, thresholds), encoding="utf-8")
