@@ -12,8 +12,10 @@ import numpy as np
 from stanceframe.baselines import majority_baseline, multi_hot, tfidf_logreg_baseline
 from stanceframe.classifier import Classifier, check_schema
 from stanceframe.data import load_annotated, load_gold
+from stanceframe.ensemble import is_ensemble, read_members
 from stanceframe.modeling import TRAINING_ARGS_NAME, read_model_json, recorded_data_file
 from stanceframe.precision import DEFAULT_PRECISION
+from stanceframe.provenance import sha256_file, trained_on
 from stanceframe.scoring import bootstrap_intervals, headline_figures, paired_bootstrap
 
 METRIC_SCRIPT = Path(__file__).parent / "metrics" / "stanceframe_metrics.py"
@@ -76,6 +78,17 @@ def baseline_train_rows(model_dir: str | Path, schema, train_data: str | Path | 
     return rows, str(train_data)
 
 
+def seen_in_training(model_dir: str | Path, data: str | Path) -> list[str]:
+    """A warning when ``data`` is (by SHA-256) the file ``model_dir`` (or a member of it) was trained or selected on."""
+    model_dir = Path(model_dir)
+    dirs = [model_dir] + ([member for member, _ in read_members(model_dir)] if is_ensemble(model_dir) else [])
+    role = trained_on([read_model_json(d, TRAINING_ARGS_NAME) for d in dirs]).get(sha256_file(data))
+    if role is None:
+        return []
+    what = "trained on" if role == "train" else "selected on (epochs, frame thresholds)"
+    return [f"{data} is the {role} file {model_dir} was {what}: its scores overstate what the model does on new data"]
+
+
 def evaluate_model(classifier, data: str | Path, train_data: str | Path | None = None, n_boot: int = 1000,
                    seed: int = 0, other=None) -> tuple[dict, list[dict]]:
     """Metrics in the documented shape, and the per-unit predictions they were computed from.
@@ -112,6 +125,7 @@ def evaluate_model(classifier, data: str | Path, train_data: str | Path | None =
             baselines[name] = {"stance_macro_f1": None, "frames_micro_f1": None,
                                "note": "no training split found; pass --train-data"}
     metrics["baselines"] = baselines
+    metrics["warnings"] = [w for clf in (classifier, other) if clf is not None for w in seen_in_training(clf.model_dir, data)]
     if other is not None:
         metrics["comparison"] = {"model": str(other.model_dir), "precision": other.precision,
                                  **compare_predictions(gold, rows, other.predict(units), stance_labels, frame_labels,

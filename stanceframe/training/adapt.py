@@ -28,6 +28,7 @@ from stanceframe.errors import ModelDirError, StanceframeError
 from stanceframe.inputs import describe_error, iter_inputs
 from stanceframe.jsonl import fsync_append, iter_json_objects
 from stanceframe.modeling import TRAINING_ARGS_NAME, WEIGHTS_NAME, load_model, read_model_json, recorded_data_file
+from stanceframe.provenance import provenance
 from stanceframe.schema import LabelSchema
 from stanceframe.training.config import AdaptConfig
 from stanceframe.training.trainer import Targets, finish, fit, load_labelled, make_batch_loss, set_seed
@@ -212,7 +213,8 @@ def adapt(paths: list[str], config: AdaptConfig, documents: bool = False, text_c
                                                      if teacher_run["scored"] else None)}
     inherited = {k: student_args[k] for k in ("base_model", "pooling", "kind_prefix", "head_dropout") if k in student_args}
     settings = inherited | config.to_dict() | {"max_length": max_length,
-                                               **{f"{split}_file": f for split, f in files.items()}}
+                                               **{f"{split}_file": f for split, f in files.items()},
+                                               "provenance": provenance({"schema": config.schema or None, **files})}
     teacher_base = read_model_json(config.teacher, TRAINING_ARGS_NAME).get("base_model", "?")
     card_extra = {
         "Adapted from (student)": f"`{config.student}`",

@@ -32,6 +32,7 @@ from stanceframe.modeling import (
     staged_directory,
     write_json,
 )
+from stanceframe.provenance import provenance
 from stanceframe.training.config import EnsembleConfig
 from stanceframe.training.trainer import score_probs, selection_score
 
@@ -121,7 +122,7 @@ def build_ensemble(config: EnsembleConfig, log=print) -> dict:
     settings = config.to_dict() | {
         "base_model": " + ".join(f"{a.get('base_model', '?')} ({w:.2f})" for a, (_, _, w) in zip(member_args, kept)),
         "train_file": member_args[0].get("train_file"), "train_file_resolved": member_args[0].get("train_file_resolved"),
-        "max_length": max(int(a.get("max_length", 256)) for a in member_args)}
+        "max_length": max(int(a.get("max_length", 256)) for a in member_args), "provenance": provenance(files)}
     write_ensemble(config.output_dir, kept, thresholds, schema, settings, metrics)
     log(f"saved {config.output_dir}: dev stance macro-F1 {metrics['dev']['stance']['macro_f1']:.3f}, frames "
         f"micro-F1 {metrics['dev']['frames']['micro_f1']:.3f}"

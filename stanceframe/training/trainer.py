@@ -30,6 +30,8 @@ from stanceframe.modeling import (
 )
 from stanceframe.precision import REDUCED, accepted_precisions, in_precision, training_precision
 from stanceframe.predict import decide, predict_probs
+from stanceframe.provenance import provenance
+from stanceframe.resources import schema_file
 from stanceframe.schema import LabelSchema
 from stanceframe.scoring import multi_label_scores, single_label_scores, tune_thresholds
 from stanceframe.training.checkpoint import checkpoint_path, epoch_state, load_checkpoint, resume_from, save_checkpoint
@@ -290,6 +292,7 @@ def train(config: TrainConfig, log=print, resume: bool = False) -> dict:
     metrics = fit(model, tokenizer, splits["train"], batch_loss, splits["dev"], schema, config, config.max_length, log,
                   checkpoint=checkpoint_path(config.output_dir), resume=resume)
     metrics["train_seconds"] = time.time() - started
-    settings = config.to_dict() | {"train_file_resolved": str(Path(config.train_file).resolve())}
+    settings = config.to_dict() | {"train_file_resolved": str(Path(config.train_file).resolve()),
+                                   "provenance": provenance({"schema": schema_file(config.schema), **files})}
     return finish(model, tokenizer, splits, schema, settings, metrics, counts, config.output_dir, config.max_length,
                   config.eval_max_tokens, log=log)
