@@ -33,7 +33,7 @@ def model_card(schema: LabelSchema, settings: dict, metrics: dict, data_counts: 
         f"({metrics.get('train_precision', 'fp32')} arithmetic)",
     ]
     if metrics.get("inference_precisions"):
-        lines.append(f"- Precisions within a point of fp32's F1 on dev and test: "
+        lines.append(f"- Precisions within a point of fp32's F1 on dev: "
                      f"{', '.join(metrics['inference_precisions'])}; `--precision auto` runs the first of them this CPU "
                      "runs natively (bf16 needs AMX or AVX512-BF16), `--precision` overrides")
     for key, value in (extra or {}).items():

@@ -241,7 +241,7 @@ def finish(model: StanceFrameModel, tokenizer, splits: dict, schema: LabelSchema
 
 def measure_precisions(model, tokenizer, splits, schema, metrics: dict, thresholds: dict[str, float],
                        max_length: int, max_tokens: int) -> dict[str, float]:
-    """Score each reduced precision on dev and test into ``metrics[precision]`` and record the accepted ones,
+    """Score each reduced precision on dev and test into ``metrics[precision]`` and record the ones accepted on dev,
     fastest first, in ``model.config.inference_precisions`` (what "auto" reads). int8 gets its own frame thresholds,
     tuned on dev, which are returned; bf16 rounds the fp32 model and keeps ``thresholds``."""
     int8_thresholds = thresholds
