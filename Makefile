@@ -12,7 +12,7 @@ ACCURATE ?= models/accurate
 CORPUS ?=
 SAMPLE ?= 2000
 
-.PHONY: setup demo test lint train train-accurate adapt bench-encoders evaluate evaluate-real labels-check labels-stats report-check bench bench-memory clean
+.PHONY: setup package-data demo test lint train train-accurate adapt bench-encoders evaluate evaluate-real labels-check labels-stats report-check bench bench-memory clean
 
 # torch 2.13.0 first: it is the CPU build on this machine; anything else would pull CUDA wheels.
 $(STAMP): pyproject.toml
@@ -95,6 +95,11 @@ bench-encoders: $(MODEL)/model.safetensors
 	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(PY) benchmarks/encoders.py --default $(MODEL) \
 		--accurate $(ACCURATE) $(if $(wildcard $(ACCURATE)-mpnet/model.safetensors),--also mpnet=$(ACCURATE)-mpnet) \
 		--gold $(REALDEV2)/gold.jsonl --sizes 100 200 0 --out $(OUT)/bench_encoders
+
+# The packaged copies of the schema and the presets (stanceframe/presets/) follow the files people edit.
+package-data:
+	cp labels/schema.yaml stanceframe/presets/schema.yaml
+	cp train/configs/*.yaml stanceframe/presets/
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -29,15 +29,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from infer.classify import Classifier  # noqa: E402
+from stanceframe import Classifier  # noqa: E402
 from stanceframe.data import load_gold  # noqa: E402
 from stanceframe.ensemble import is_ensemble, read_members  # noqa: E402
 from stanceframe.evaluation import label_arrays, score_predictions  # noqa: E402
 from stanceframe.modeling import METRICS_NAME, read_model_json  # noqa: E402
 from stanceframe.precision import PRECISIONS  # noqa: E402
 from stanceframe.scoring import paired_bootstrap  # noqa: E402
-from train.adapt import adapt  # noqa: E402
-from train.config import AdaptConfig  # noqa: E402
+from stanceframe.training.adapt import adapt  # noqa: E402
+from stanceframe.training.config import AdaptConfig  # noqa: E402
 
 SPEED_UNITS = 1000  # test-split units timed for classify speed
 

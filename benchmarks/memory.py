@@ -24,7 +24,8 @@ from stanceframe.precision import PRECISIONS  # noqa: E402
 
 
 def run(model: str, table: Path, out: Path, precision: str) -> dict:
-    from infer.classify import Classifier, classify_paths
+    from stanceframe import Classifier
+    from stanceframe.inference.classify import classify_paths
 
     with RssSampler(interval=1.0) as sampler:
         classifier = Classifier(model, precision=precision)

@@ -50,7 +50,8 @@ def run_method(method: str, model_dir: str, table: Path, workdir: Path) -> dict:
     with open(table, encoding="utf-8") as handle:
         texts = [json.loads(line)["text"] for line in handle]
     if method.startswith("classify"):
-        from infer.classify import Classifier, classify_paths
+        from stanceframe import Classifier
+        from stanceframe.inference.classify import classify_paths
 
         classifier = Classifier(model_dir, precision=method.split("_")[1])
         start = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stanceframe.provenance import card_lines
 from stanceframe.schema import LabelSchema
 
 
@@ -32,11 +33,12 @@ def model_card(schema: LabelSchema, settings: dict, metrics: dict, data_counts: 
         f"({metrics.get('train_precision', 'fp32')} arithmetic)",
     ]
     if metrics.get("inference_precisions"):
-        lines.append(f"- Precisions within a point of fp32's F1 on dev and test: "
+        lines.append(f"- Precisions within a point of fp32's F1 on dev: "
                      f"{', '.join(metrics['inference_precisions'])}; `--precision auto` runs the first of them this CPU "
                      "runs natively (bf16 needs AMX or AVX512-BF16), `--precision` overrides")
     for key, value in (extra or {}).items():
         lines.append(f"- {key}: {value}")
+    lines += card_lines(settings.get("provenance", {}))
     return "\n".join(lines + _labels_scores_use(schema, metrics, thresholds))
 
 
@@ -70,6 +72,7 @@ def ensemble_card(schema: LabelSchema, settings: dict, metrics: dict, thresholds
     for name, weight in metrics["weights"].items():
         member = metrics["members"][name]
         lines.append(f"- `members/{name}` (from `{member['dir']}`, run in {member['precision']}): weight {weight:.2f}")
+    lines += card_lines(settings.get("provenance", {}))
     extra_rows = []
     for name, member in metrics["members"].items():
         for split in ("dev", "test"):

@@ -4,38 +4,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 from stanceframe.errors import InputError, StanceframeError
 from stanceframe.precision import DEFAULT_PRECISION, PRECISION_HELP, PRECISIONS
-
-DEFAULT_SCHEMA = "labels/schema.yaml"
-DEFAULT_SPLITS = ("train", "dev", "test")
-
-
-def _split_files(args) -> dict[str, Path]:
-    data_dir = Path(args.data_dir)
-    return {name: data_dir / f"{name}.jsonl" for name in DEFAULT_SPLITS if (data_dir / f"{name}.jsonl").exists()}
+from stanceframe.resources import DEFAULT_SCHEMA
 
 
 def cmd_labels_check(args) -> int:
-    from stanceframe.data import label_counts, load_splits
+    from stanceframe.data import check_labels, counts_table, split_files
     from stanceframe.schema import LabelSchema
 
     schema = LabelSchema.load(args.schema)
-    files = _split_files(args)
+    files = split_files(args.data_dir)
     if not files:
         raise StanceframeError(f"{args.data_dir}: no train/dev/test .jsonl files")
-    splits, errors = load_splits(files, schema, strict=False)
+    counts, errors = check_labels(schema, files)
     for err in errors[:50]:
         print(f"error: {err}", file=sys.stderr)
     if len(errors) > 50:
         print(f"error: ... and {len(errors) - 50} more", file=sys.stderr)
-    counts = {name: label_counts(rows, schema) for name, rows in splits.items()}
-    counts["all"] = label_counts([r for rows in splits.values() for r in rows], schema)
-    print_counts(counts, schema)
+    print(counts_table(counts, schema))
     if args.json:
         Path(args.json).write_text(json.dumps(counts, indent=2) + "\n", encoding="utf-8")
     if errors:
@@ -45,24 +35,11 @@ def cmd_labels_check(args) -> int:
     return 0
 
 
-def print_counts(counts: dict, schema) -> None:
-    names = list(counts)
-    rows = [("units", "units"), ("documents", "documents")]
-    rows += [(f"stance:{s}", ("stance", s)) for s in schema.stance_names]
-    rows += [(f"frame:{f}", ("frames", f)) for f in schema.frame_names]
-    rows += [(f"kind:{k}", ("kinds", k)) for k in counts["all"]["kinds"]]
-    rows += [("no frame", "no_frame"), ("hard (flagged)", "hard")]
-    width = max(len(r[0]) for r in rows) + 2
-    print("".ljust(width) + "".join(n.rjust(9) for n in names))
-    for title, key in rows:
-        values = [counts[n][key[0]][key[1]] if isinstance(key, tuple) else counts[n][key] for n in names]
-        print(title.ljust(width) + "".join(str(v).rjust(9) for v in values))
-
-
 def cmd_labels_stats(args) -> int:
     from stanceframe.corpus_stats import corpus_stats, print_stats
+    from stanceframe.data import split_files
 
-    stats = corpus_stats(args.schema, _split_files(args), Path(args.agreement_dir))
+    stats = corpus_stats(args.schema, split_files(args.data_dir), Path(args.agreement_dir))
     print_stats(stats)
     if args.json:
         Path(args.json).write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
@@ -71,242 +48,118 @@ def cmd_labels_stats(args) -> int:
 
 def cmd_labels_split(args) -> int:
     from stanceframe.data import load_annotated
+    from stanceframe.jsonl import write_jsonl
     from stanceframe.schema import LabelSchema
     from stanceframe.splitting import missing_labels, split_by_document
 
     schema = LabelSchema.load(args.schema)
-    rows = []
-    for path in args.files:
-        loaded, _ = load_annotated(path, schema)
-        rows.extend(loaded)
+    rows = [row for path in args.files for row in load_annotated(path, schema)[0]]
     splits = split_by_document(rows, ratios=tuple(args.ratios), seed=args.seed)
     out = Path(args.data_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, split_rows in splits.items():
-        with open(out / f"{name}.jsonl", "w", encoding="utf-8") as handle:
-            for row in split_rows:
-                handle.write(json.dumps({k: v for k, v in row.items() if k != "_line"}, ensure_ascii=False) + "\n")
+        write_jsonl(out / f"{name}.jsonl", ({k: v for k, v in row.items() if k != "_line"} for row in split_rows))
         print(f"{name}: {len(split_rows)} units, {len({r['doc_id'] for r in split_rows})} documents")
     for name, absent in missing_labels(splits, schema.stance_names, schema.frame_names).items():
         print(f"warning: {name} has no unit with {', '.join(absent)}", file=sys.stderr)
     return 0
 
 
-def cmd_segment(args) -> int:
-    from infer.inputs import iter_inputs
+def cmd_labels_from_review(args) -> int:
+    from stanceframe.jsonl import write_jsonl
+    from stanceframe.review import units_from_review
+    from stanceframe.schema import LabelSchema
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    n = skipped = 0
-    tmp = out.with_name(f".{out.name}.partial")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        for item in iter_inputs(args.paths, documents=args.documents, text_column=args.text_column):
-            if "error" in item:
-                skipped += 1
-                where = f"{item['path']}:{item['line']}" if item.get("line") else item["path"]
-                print(f"skipped: {where}: {item['error']}", file=sys.stderr)
-                continue
-            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
-            n += 1
-    os.replace(tmp, out)
-    print(f"{n} units written to {out}, {skipped} skipped")
+    units, problems = units_from_review(args.review, LabelSchema.load(args.schema))
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{write_jsonl(args.out, units)} reviewed units written to {args.out}")
+    return 0
+
+
+def cmd_segment(args) -> int:
+    from stanceframe.inputs import write_units
+
+    n, skipped = write_units(args.paths, args.out, documents=args.documents, text_column=args.text_column)
+    print(f"{n} units written to {args.out}, {skipped} skipped")
     return 0
 
 
 def cmd_train(args) -> int:
-    from train.config import config_from_args
-    from train.trainer import train
+    from stanceframe.training.config import config_from_args
+    from stanceframe.training.trainer import train
 
-    train(config_from_args(args))
+    train(config_from_args(args), resume=args.resume)
     return 0
 
 
 def cmd_adapt(args) -> int:
-    from train.adapt import adapt
-    from train.config import AdaptConfig, config_from_args
+    from stanceframe.training.adapt import adapt
+    from stanceframe.training.config import AdaptConfig, config_from_args
 
     adapt(args.paths, config_from_args(args, AdaptConfig), documents=args.documents, text_column=args.text_column)
     return 0
 
 
 def cmd_ensemble(args) -> int:
-    from train.config import EnsembleConfig, config_from_args
-    from train.ensemble import build_ensemble
+    from stanceframe.training.config import EnsembleConfig, config_from_args
+    from stanceframe.training.ensemble import build_ensemble
 
     build_ensemble(config_from_args(args, EnsembleConfig))
     return 0
 
 
 def cmd_classify(args) -> int:
-    from infer.classify import Classifier, classify_paths, default_errors_path
-    from infer.outputs import check_output_path
+    from stanceframe.inference.classify import classify_command
 
-    check_output_path(args.out)
-    if args.engine == "ray":
-        from infer.ray_engine import classify_with_ray
-
-        if args.resume:
-            raise StanceframeError("--resume works with the local engine only")
-        counts = classify_with_ray(args.paths, args.model, args.out, precision=args.precision, documents=args.documents,
-                                   text_column=args.text_column, errors_path=args.errors, ray_address=args.ray_address,
-                                   num_cpus=args.ray_cpus, actors=args.ray_actors, max_length=args.max_length,
-                                   summary=args.summary, on_error=args.on_error, expect_schema=args.schema)
-        print(counts.closing_line())
-        return 0
-    classifier = Classifier(args.model, max_length=args.max_length, num_threads=args.threads, precision=args.precision,
-                            expect_schema=args.schema)
-    counts = classify_paths(args.paths, classifier, args.out, summary=args.summary, documents=args.documents,
-                            text_column=args.text_column, chunk_size=args.chunk_size, errors_path=args.errors,
-                            progress=not args.quiet, resume=args.resume, on_error=args.on_error)
+    counts, errors_file = classify_command(
+        args.paths, args.model, args.out, engine=args.engine, resume=args.resume, precision=args.precision,
+        documents=args.documents, text_column=args.text_column, errors_path=args.errors, summary=args.summary,
+        max_length=args.max_length, on_error=args.on_error, expect_schema=args.schema, threads=args.threads,
+        chunk_size=args.chunk_size, progress=not args.quiet,
+        ray={"ray_address": args.ray_address, "num_cpus": args.ray_cpus, "actors": args.ray_actors})
     print(counts.closing_line())
-    if counts.skipped:
-        print(f"skipped inputs are listed in {args.errors or default_errors_path(args.out)}")
+    if counts.skipped and errors_file:
+        print(f"skipped inputs are listed in {errors_file}")
     return 0
 
 
 def cmd_summary(args) -> int:
-    from collections import Counter
+    from stanceframe.inference.outputs import read_predictions
+    from stanceframe.inference.summary import summary_table
 
-    from infer.outputs import read_predictions
-
-    rows = read_predictions(args.predictions)
-    kinds = sorted({r["kind"] for r in rows})
-    stances = list(rows[0]["stance_scores"]) if rows else []
-    frames = list(rows[0]["frame_scores"]) if rows else []
-    by = Counter((r["stance"], r["kind"]) for r in rows)
-    width = max([len(s) for s in stances + frames] + [10]) + 2
-    print(f"{len(rows)} units in {len({r['doc_id'] for r in rows})} documents")
-    print("stance".ljust(width) + "".join(k.rjust(11) for k in kinds) + "all".rjust(8) + "share".rjust(8))
-    for stance in stances:
-        total = sum(by[(stance, k)] for k in kinds)
-        print(stance.ljust(width) + "".join(str(by[(stance, k)]).rjust(11) for k in kinds)
-              + str(total).rjust(8) + f"{total / max(len(rows), 1):8.0%}")
-    frame_counts = Counter(f for r in rows for f in r["frames"])
-    print("frame".ljust(width) + "units".rjust(11) + "share".rjust(8))
-    for frame in frames:
-        print(frame.ljust(width) + str(frame_counts[frame]).rjust(11) + f"{frame_counts[frame] / max(len(rows), 1):8.0%}")
+    print(summary_table(read_predictions(args.predictions)))
     return 0
 
 
 def cmd_report(args) -> int:
-    from collections import Counter
+    from stanceframe.inference.report import report_predictions
 
-    from infer.classify import default_errors_path
-    from infer.outputs import read_predictions
-    from stanceframe.modeling import SCHEMA_NAME, TRAINING_ARGS_NAME, read_model_json
-    from stanceframe.report import build_report
-
-    rows = read_predictions(args.predictions)
-    if not rows:
-        raise StanceframeError(f"{args.predictions}: no predictions to report on")
-    facts = {"predictions": str(args.predictions)}
-    if args.model:
-        settings = read_model_json(args.model, TRAINING_ARGS_NAME)
-        schema = read_model_json(args.model, SCHEMA_NAME)
-        facts |= {"model": str(args.model), "base encoder": settings.get("base_model", "?"),
-                  "label schema": f"{schema.get('name', '?')} v{schema.get('version', '?')}"}
-    errors_path = Path(args.errors) if args.errors else default_errors_path(args.predictions)
-    skipped = []
-    if errors_path.exists():
-        with open(errors_path, encoding="utf-8") as handle:
-            skipped = [json.loads(line) for line in handle if line.strip()]
-    reasons = Counter(e["error"].split(" (")[0] for e in skipped)
-    facts["skipped inputs"] = ", ".join(f"{k}: {v}" for k, v in reasons.most_common()) or "none"
-    page = build_report(rows, args.out, facts=facts)
-    print(f"report: {page}")
-    return 0
-
-
-def cmd_labels_from_review(args) -> int:
-    import csv
-
-    from stanceframe.data import validate_unit
-    from stanceframe.errors import LabelFileError
-    from stanceframe.schema import LabelSchema
-
-    schema = LabelSchema.load(args.schema)
-    out_rows, problems = [], []
-    with open(args.review, encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            if not (row.get("stance") or "").strip():
-                continue  # not reviewed yet
-            raw = (row.get("frames") or "").strip()
-            try:
-                frames = json.loads(raw) if raw.startswith("[") else [f.strip() for f in raw.split(";") if f.strip()]
-            except json.JSONDecodeError:
-                problems.append(LabelFileError(args.review, "frames must be a JSON list or ';'-separated", reader.line_num))
-                continue
-            unit = {"id": row["id"], "doc_id": row["doc_id"], "kind": row["kind"], "author": row.get("author") or None,
-                    "text": row["text"], "stance": row["stance"].strip(), "frames": frames, "source": "review_queue"}
-            errs = validate_unit(unit, schema, Path(args.review), reader.line_num)
-            problems.extend(errs)
-            if not errs:
-                out_rows.append(unit)
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
-    if problems:
-        return 1
-    with open(args.out, "w", encoding="utf-8") as handle:
-        for unit in out_rows:
-            handle.write(json.dumps(unit, ensure_ascii=False) + "\n")
-    print(f"{len(out_rows)} reviewed units written to {args.out}")
+    print(f"report: {report_predictions(args.predictions, args.out, model=args.model, errors=args.errors)}")
     return 0
 
 
 def cmd_evaluate(args) -> int:
-    from infer.classify import Classifier, check_schema
-    from stanceframe.evaluation import evaluate_model, group_lines
-    from stanceframe.scoring import FIGURE_NAMES
+    from stanceframe.eval_report import console_summary, write_report
+    from stanceframe.evaluation import evaluate_paths
 
-    classifier = Classifier(args.model, precision=args.precision, expect_schema=args.schema)
-    other = None
-    if args.compare:
-        other = Classifier(args.compare, precision=args.precision)
-        check_schema(other.schema, classifier.schema, other.model_dir, classifier.model_dir)
-    metrics, predictions = evaluate_model(classifier, args.data, train_data=args.train_data, n_boot=args.n_boot,
-                                          other=other)
+    metrics, predictions = evaluate_paths(args.model, args.data, precision=args.precision, expect_schema=args.schema,
+                                          compare=args.compare, train_data=args.train_data, n_boot=args.n_boot)
+    for warning in metrics.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     if args.report:
-        from stanceframe.eval_report import write_report
-
-        path = write_report(metrics, args.report)
-        with open(Path(args.report) / "predictions.jsonl", "w", encoding="utf-8") as handle:
-            for row in predictions:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        print(f"report: {path}")
-    base = metrics["baselines"]
-
-    def fmt(x):
-        return "–" if x is None else f"{x:.3f}"
-
-    ci = metrics["intervals"]
-    print(f"n={metrics['n']} ({metrics['precision']})  stance macro-F1 {metrics['stance']['macro_f1']:.3f} "
-          f"[{ci['stance_macro_f1'][0]:.3f}, {ci['stance_macro_f1'][1]:.3f}]  accuracy {metrics['stance']['accuracy']:.3f}  "
-          f"frames micro-F1 {metrics['frames']['micro_f1']:.3f} [{ci['frames_micro_f1'][0]:.3f}, "
-          f"{ci['frames_micro_f1'][1]:.3f}]  macro-F1 {metrics['frames']['macro_f1']:.3f}")
-    for name in ("majority", "tfidf_logreg"):
-        print(f"baseline {name}: stance macro-F1 {fmt(base[name].get('stance_macro_f1'))}  "
-              f"frames micro-F1 {fmt(base[name].get('frames_micro_f1'))}")
-    per_label = metrics["stance"]["per_label"]
-    print("stance F1 per label: " + "  ".join(f"{k} {v['f1']:.3f} (n={v['support']})" for k, v in per_label.items()))
-    if metrics.get("groups"):
-        print("\n".join(group_lines(metrics["groups"])))
-    if "comparison" in metrics:
-        compared = metrics["comparison"]
-        diff = compared["difference"]
-        print(f"{compared['model']} ({compared['precision']}): stance macro-F1 "
-              f"{compared['other']['stance_macro_f1']:.3f}  frames micro-F1 {compared['other']['frames_micro_f1']:.3f}")
-        print("difference (this model minus it, paired 95% interval): " + "  ".join(
-            f"{FIGURE_NAMES[key]} {diff[key]['difference']:+.3f} [{diff[key]['ci'][0]:+.3f}, {diff[key]['ci'][1]:+.3f}]"
-            for key in ("stance_macro_f1", "frames_micro_f1")))
+        print(f"report: {write_report(metrics, args.report, predictions)}")
+    print(console_summary(metrics))
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from train.config import AdaptConfig, EnsembleConfig, add_config_arguments
+    from stanceframe.training.config import AdaptConfig, EnsembleConfig, add_config_arguments, add_resume_argument
 
     parser = argparse.ArgumentParser(prog="stanceframe", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -348,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("train", help="train a model from a YAML config (settings overridable)")
     add_config_arguments(tr)
+    add_resume_argument(tr)
     tr.set_defaults(func=cmd_train)
 
     ad = sub.add_parser("adapt", help="adapt the fast model to a corpus with a teacher model's soft labels")

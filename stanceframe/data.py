@@ -163,3 +163,33 @@ def load_gold(path: str | Path, schema: LabelSchema) -> list[dict]:
     if not rows:
         raise LabelFileError(path, "no units to score")
     return rows
+
+
+def split_files(data_dir: str | Path, names=("train", "dev", "test")) -> dict[str, Path]:
+    """The ``train/dev/test.jsonl`` files present in ``data_dir``."""
+    data_dir = Path(data_dir)
+    return {name: data_dir / f"{name}.jsonl" for name in names if (data_dir / f"{name}.jsonl").exists()}
+
+
+def check_labels(schema: LabelSchema, files: dict[str, Path]) -> tuple[dict, list[LabelFileError]]:
+    """`stanceframe labels check`: label counts per split and over all (``"all"``), and every problem found."""
+    splits, errors = load_splits(files, schema, strict=False)
+    counts = {name: label_counts(rows, schema) for name, rows in splits.items()}
+    counts["all"] = label_counts([r for rows in splits.values() for r in rows], schema)
+    return counts, errors
+
+
+def counts_table(counts: dict, schema: LabelSchema) -> str:
+    """The label counts as a console table: one row per figure, one column per split."""
+    names = list(counts)
+    rows = [("units", "units"), ("documents", "documents")]
+    rows += [(f"stance:{s}", ("stance", s)) for s in schema.stance_names]
+    rows += [(f"frame:{f}", ("frames", f)) for f in schema.frame_names]
+    rows += [(f"kind:{k}", ("kinds", k)) for k in counts["all"]["kinds"]]
+    rows += [("no frame", "no_frame"), ("hard (flagged)", "hard")]
+    width = max(len(r[0]) for r in rows) + 2
+    lines = ["".ljust(width) + "".join(n.rjust(9) for n in names)]
+    for title, key in rows:
+        values = [counts[n][key[0]][key[1]] if isinstance(key, tuple) else counts[n][key] for n in names]
+        lines.append(title.ljust(width) + "".join(str(v).rjust(9) for v in values))
+    return "\n".join(lines)

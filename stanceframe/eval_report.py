@@ -10,12 +10,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from stanceframe.evaluation import group_lines  # noqa: E402
+from stanceframe.jsonl import write_jsonl  # noqa: E402
 from stanceframe.scoring import FIGURE_NAMES, HEADLINE  # noqa: E402
 
 CONFUSION_PNG = "confusion.png"
 FRAME_F1_PNG = "frame_f1.png"
 REPORT_MD = "report.md"
+PREDICTIONS_JSONL = "predictions.jsonl"
 
 
 def plot_confusion(matrix, labels: list[str], path: Path) -> None:
@@ -71,7 +72,8 @@ def comparison_lines(compared: dict) -> list[str]:
     return lines + [""]
 
 
-def write_report(metrics: dict, out_dir: str | Path) -> Path:
+def write_report(metrics: dict, out_dir: str | Path, predictions: list[dict] | None = None) -> Path:
+    """report.md with its two charts in ``out_dir`` (and the per-unit ``predictions.jsonl`` when given)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stance, frames, ci = metrics["stance"], metrics["frames"], metrics.get("intervals", {})
@@ -105,4 +107,40 @@ def write_report(metrics: dict, out_dir: str | Path) -> Path:
         lines += comparison_lines(metrics["comparison"])
     path = out / REPORT_MD
     path.write_text("\n".join(lines), encoding="utf-8")
+    if predictions is not None:
+        write_jsonl(out / PREDICTIONS_JSONL, predictions)
     return path
+
+
+def group_lines(groups: dict) -> list[str]:
+    """The group figures as Markdown table rows (one per group value), for the console and the report."""
+    lines = ["| group | n | " + " | ".join(FIGURE_NAMES[k] for k in HEADLINE) + " |",
+             "|---|---|" + "---|" * len(HEADLINE)]
+    for key, values in groups.items():
+        for name, fig in values.items():
+            lines.append(f"| {key}={name} | {fig['n']} | " + " | ".join(f"{fig[k]:.3f}" for k in HEADLINE) + " |")
+    return lines
+
+
+def console_summary(metrics: dict) -> str:
+    """What `stanceframe evaluate` prints: the headline figures with intervals, the baselines, the comparison."""
+    ci, base = metrics["intervals"], metrics["baselines"]
+    lines = [f"n={metrics['n']} ({metrics['precision']})  stance macro-F1 {metrics['stance']['macro_f1']:.3f} "
+             f"[{ci['stance_macro_f1'][0]:.3f}, {ci['stance_macro_f1'][1]:.3f}]  accuracy {metrics['stance']['accuracy']:.3f}  "
+             f"frames micro-F1 {metrics['frames']['micro_f1']:.3f} [{ci['frames_micro_f1'][0]:.3f}, "
+             f"{ci['frames_micro_f1'][1]:.3f}]  macro-F1 {metrics['frames']['macro_f1']:.3f}"]
+    lines += [f"baseline {name}: stance macro-F1 {_fmt(base[name].get('stance_macro_f1'))}  "
+              f"frames micro-F1 {_fmt(base[name].get('frames_micro_f1'))}" for name in ("majority", "tfidf_logreg")]
+    lines.append("stance F1 per label: " + "  ".join(f"{k} {v['f1']:.3f} (n={v['support']})"
+                                                      for k, v in metrics["stance"]["per_label"].items()))
+    if metrics.get("groups"):
+        lines += group_lines(metrics["groups"])
+    if "comparison" in metrics:
+        compared = metrics["comparison"]
+        diff = compared["difference"]
+        lines.append(f"{compared['model']} ({compared['precision']}): stance macro-F1 "
+                     f"{compared['other']['stance_macro_f1']:.3f}  frames micro-F1 {compared['other']['frames_micro_f1']:.3f}")
+        lines.append("difference (this model minus it, paired 95% interval): " + "  ".join(
+            f"{FIGURE_NAMES[key]} {diff[key]['difference']:+.3f} [{diff[key]['ci'][0]:+.3f}, {diff[key]['ci'][1]:+.3f}]"
+            for key in ("stance_macro_f1", "frames_micro_f1")))
+    return "\n".join(lines)

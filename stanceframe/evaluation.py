@@ -10,9 +10,13 @@ import evaluate
 import numpy as np
 
 from stanceframe.baselines import majority_baseline, multi_hot, tfidf_logreg_baseline
+from stanceframe.classifier import Classifier, check_schema
 from stanceframe.data import load_annotated, load_gold
+from stanceframe.ensemble import is_ensemble, read_members
 from stanceframe.modeling import TRAINING_ARGS_NAME, read_model_json, recorded_data_file
-from stanceframe.scoring import FIGURE_NAMES, HEADLINE, bootstrap_intervals, headline_figures, paired_bootstrap
+from stanceframe.precision import DEFAULT_PRECISION
+from stanceframe.provenance import sha256_file, trained_on
+from stanceframe.scoring import bootstrap_intervals, headline_figures, paired_bootstrap
 
 METRIC_SCRIPT = Path(__file__).parent / "metrics" / "stanceframe_metrics.py"
 
@@ -77,16 +81,6 @@ def group_scores(gold: list[dict], rows: list[dict], stance_labels: list[str], f
     return groups
 
 
-def group_lines(groups: dict) -> list[str]:
-    """The group figures as Markdown table rows (one per group value), for the console and the report."""
-    lines = ["| group | n | " + " | ".join(FIGURE_NAMES[k] for k in HEADLINE) + " |",
-             "|---|---|" + "---|" * len(HEADLINE)]
-    for key, values in groups.items():
-        for name, fig in values.items():
-            lines.append(f"| {key}={name} | {fig['n']} | " + " | ".join(f"{fig[k]:.3f}" for k in HEADLINE) + " |")
-    return lines
-
-
 def compare_predictions(gold: list[dict], rows: list[dict], other_rows: list[dict], stance_labels: list[str],
                         frame_labels: list[str], n_boot: int = 1000, seed: int = 0) -> dict:
     """How one model's predictions differ in score from another's on the same gold units (first minus other).
@@ -110,6 +104,17 @@ def baseline_train_rows(model_dir: str | Path, schema, train_data: str | Path | 
         return [], ""
     rows, _ = load_annotated(train_data, schema)
     return rows, str(train_data)
+
+
+def seen_in_training(model_dir: str | Path, data: str | Path) -> list[str]:
+    """A warning when ``data`` is (by SHA-256) the file ``model_dir`` (or a member of it) was trained or selected on."""
+    model_dir = Path(model_dir)
+    dirs = [model_dir] + ([member for member, _ in read_members(model_dir)] if is_ensemble(model_dir) else [])
+    role = trained_on([read_model_json(d, TRAINING_ARGS_NAME) for d in dirs]).get(sha256_file(data))
+    if role is None:
+        return []
+    what = "trained on" if role == "train" else "selected on (epochs, frame thresholds)"
+    return [f"{data} is the {role} file {model_dir} was {what}: its scores overstate what the model does on new data"]
 
 
 def evaluate_model(classifier, data: str | Path, train_data: str | Path | None = None, n_boot: int = 1000,
@@ -149,9 +154,23 @@ def evaluate_model(classifier, data: str | Path, train_data: str | Path | None =
             baselines[name] = {"stance_macro_f1": None, "frames_micro_f1": None,
                                "note": "no training split found; pass --train-data"}
     metrics["baselines"] = baselines
+    metrics["warnings"] = [w for clf in (classifier, other) if clf is not None for w in seen_in_training(clf.model_dir, data)]
     if other is not None:
         metrics["comparison"] = {"model": str(other.model_dir), "precision": other.precision,
                                  **compare_predictions(gold, rows, other.predict(units), stance_labels, frame_labels,
                                                        n_boot=n_boot, seed=seed)}
     predictions = [{**r, "gold_stance": g["stance"], "gold_frames": g["frames"]} for r, g in zip(rows, gold)]
     return metrics, predictions
+
+
+def evaluate_paths(model: str | Path, data: str | Path, precision: str = DEFAULT_PRECISION,
+                   expect_schema: str | Path | None = None, compare: str | Path | None = None,
+                   train_data: str | Path | None = None, n_boot: int = 1000, seed: int = 0) -> tuple[dict, list[dict]]:
+    """`stanceframe evaluate`: load ``model`` (and ``compare``, which must have the same labels) and score them on
+    ``data``. Returns the metrics and the per-unit predictions (see ``evaluate_model``)."""
+    classifier = Classifier(model, precision=precision, expect_schema=expect_schema)
+    other = None
+    if compare:
+        other = Classifier(compare, precision=precision)
+        check_schema(other.schema, classifier.schema, other.model_dir, classifier.model_dir)
+    return evaluate_model(classifier, data, train_data=train_data, n_boot=n_boot, seed=seed, other=other)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 
 
@@ -18,3 +19,22 @@ def iter_json_objects(lines: Iterable[str]) -> Iterator[tuple[int, dict | str]]:
             yield lineno, f"malformed JSON ({exc.msg})"
             continue
         yield lineno, obj if isinstance(obj, dict) else "line is not a JSON object"
+
+
+def fsync_append(path, lines: list[str]) -> int:
+    """Append ``lines`` and force them to disk; returns the file's size after."""
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.writelines(lines)
+        handle.flush()
+        os.fsync(handle.fileno())
+        return handle.tell()
+
+
+def write_jsonl(path, rows: Iterable[dict]) -> int:
+    """Write ``rows`` as JSON Lines (UTF-8, non-ASCII kept); returns how many."""
+    n = 0
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += 1
+    return n

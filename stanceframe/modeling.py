@@ -15,7 +15,9 @@ A saved model is one self-describing directory; loading it needs nothing else:
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 from pathlib import Path
 
 import torch
@@ -106,6 +108,26 @@ def save_model(directory: str | Path, model: StanceFrameModel, tokenizer, thresh
     write_json(directory / TRAINING_ARGS_NAME, training_args)
     write_json(directory / METRICS_NAME, metrics)
     (directory / MODEL_CARD_NAME).write_text(card, encoding="utf-8")
+
+
+@contextlib.contextmanager
+def staged_directory(output_dir: str | Path):
+    """Yield a fresh folder beside ``output_dir`` to build a model directory in; on success it replaces
+    ``output_dir`` (whatever was there, a run's checkpoint included), so a killed save never leaves a half-written
+    model. On an error the staging folder is left for inspection and ``output_dir`` is untouched."""
+    output_dir = Path(output_dir)
+    staging = output_dir.with_name(output_dir.name + ".building")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    yield staging
+    if output_dir.exists():
+        old = output_dir.with_name(output_dir.name + ".replaced")
+        shutil.rmtree(old, ignore_errors=True)
+        output_dir.rename(old)
+        staging.rename(output_dir)
+        shutil.rmtree(old)
+    else:
+        staging.rename(output_dir)
 
 
 def load_model(directory: str | Path):

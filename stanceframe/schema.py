@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from stanceframe.errors import LabelFileError
+from stanceframe.resources import schema_file
 
 UNIT_KINDS = ("headline", "paragraph", "comment")
 
@@ -83,8 +84,10 @@ class LabelSchema:
                    extra={k: v for k, v in raw.items() if k not in known})
 
     @classmethod
-    def load(cls, path: str | Path) -> LabelSchema:
-        path = Path(path)
+    def load(cls, path: str | Path | None = None) -> LabelSchema:
+        """Read a schema file; the default path (``labels/schema.yaml``) falls back to the packaged schema
+        outside the repository (see ``stanceframe.resources``)."""
+        path = schema_file(path)
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:

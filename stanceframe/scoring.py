@@ -6,7 +6,10 @@ bootstrap intervals and threshold tuning, so every figure comes from the same co
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+from scipy import stats
 
 
 def _prf(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray):
@@ -108,21 +111,37 @@ def _as_arrays(stance_true, frames_true, frame_labels, *predictions):
 
 
 def _resampled(n: int, figures_of, n_boot: int, seed: int, level: float) -> dict:
-    """Percentile intervals of the ``HEADLINE`` figures that ``figures_of(unit indices)`` computes, over
-    ``n_boot`` resamples of the ``n`` units with replacement."""
-    rng = np.random.default_rng(seed)
-    draws = {k: [] for k in HEADLINE}
-    for _ in range(n_boot if n else 0):
-        for k, v in figures_of(rng.integers(0, n, n)).items():
-            draws[k].append(v)
-    lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
-    return {k: [float(np.percentile(v, lo)), float(np.percentile(v, hi))] if v else [0.0, 0.0]
-            for k, v in draws.items()}
+    """BCa intervals (``scipy.stats.bootstrap``) of the ``HEADLINE`` figures that ``figures_of(unit indices)``
+    computes, over ``n_boot`` resamples of the ``n`` units with replacement (BCa corrects the percentile
+    interval's bias and skew, which matter at small n). A figure that is the same on every resample (say, two
+    models that never differ) gets that value as both ends, where BCa itself is undefined."""
+    if n < 2 or n_boot < 2:
+        return {k: [0.0, 0.0] for k in HEADLINE}
+
+    def statistic(idx):
+        figures = figures_of(idx)
+        return np.array([figures[k] for k in HEADLINE])
+
+    # a constant figure makes BCa's acceleration 0/0 and scipy warn that it is degenerate; handled below
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        result = stats.bootstrap((np.arange(n),), statistic, n_resamples=n_boot, confidence_level=level,
+                                 method="BCa", vectorized=False, rng=np.random.default_rng(seed))
+    out = {}
+    for i, key in enumerate(HEADLINE):
+        draws = result.bootstrap_distribution[i]
+        low, high = result.confidence_interval.low[i], result.confidence_interval.high[i]
+        if np.ptp(draws) == 0:
+            low = high = draws[0]
+        elif not (np.isfinite(low) and np.isfinite(high)):  # BCa's acceleration undefined: percentile interval
+            low, high = np.percentile(draws, [(1 - level) / 2 * 100, (1 + level) / 2 * 100])
+        out[key] = [float(low), float(high)]
+    return out
 
 
 def bootstrap_intervals(stance_true, stance_pred, frames_true, frames_pred, stance_labels, frame_labels,
                         n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
-    """Percentile bootstrap intervals (units resampled with replacement) for the headline figures."""
+    """BCa bootstrap intervals (units resampled with replacement) for the headline figures."""
     stance_true, frames_true, (stance_pred, frames_pred) = _as_arrays(
         stance_true, frames_true, frame_labels, (stance_pred, frames_pred))
 
@@ -135,7 +154,7 @@ def bootstrap_intervals(stance_true, stance_pred, frames_true, frames_pred, stan
 
 def paired_bootstrap(stance_true, frames_true, first, second, stance_labels, frame_labels,
                      n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
-    """Each headline figure of ``first`` minus ``second`` on the same units, with a paired percentile interval.
+    """Each headline figure of ``first`` minus ``second`` on the same units, with a paired BCa interval.
 
     ``first`` and ``second`` are (stance_pred, frames_pred). Every resample draws the same units for both
     models, so the interval reflects how the two differ on the units, not how hard the units are.

@@ -96,7 +96,7 @@ def tiny_base(tmp_path_factory) -> Path:
 
 
 def tiny_config(tiny_base: Path, tiny_data: dict[str, Path], output_dir: Path, **overrides):
-    from train.config import TrainConfig
+    from stanceframe.training.config import TrainConfig
 
     settings = {"schema": str(SCHEMA_PATH), "train_file": str(tiny_data["train"]), "dev_file": str(tiny_data["dev"]),
                 "test_file": str(tiny_data["test"]), "base_model": str(tiny_base), "output_dir": str(output_dir),
@@ -107,7 +107,7 @@ def tiny_config(tiny_base: Path, tiny_data: dict[str, Path], output_dir: Path, *
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_base, tiny_data, tmp_path_factory) -> Path:
-    from train.trainer import train
+    from stanceframe.training.trainer import train
 
     output = tmp_path_factory.mktemp("models") / "tiny"
     train(tiny_config(tiny_base, tiny_data, output), log=lambda *_: None)
@@ -117,7 +117,7 @@ def tiny_model(tiny_base, tiny_data, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def second_model(tiny_base, tiny_data, tmp_path_factory) -> Path:
     """Another tiny model: same data, other seed and learning rate, so its probabilities differ."""
-    from train.trainer import train
+    from stanceframe.training.trainer import train
 
     output = tmp_path_factory.mktemp("models") / "tiny-b"
     train(tiny_config(tiny_base, tiny_data, output, seed=7, learning_rate=5e-4), log=lambda *_: None)

@@ -10,12 +10,12 @@ import pytest
 import torch
 from conftest import ROWS, read_jsonl
 
-from infer.classify import Classifier
+from stanceframe.classifier import Classifier
 from stanceframe.cli import main as cli_main
 from stanceframe.errors import ModelDirError, StanceframeError
-from train.adapt import adapt, sample_units, score_with_cache, unit_key
-from train.config import AdaptConfig
-from train.losses import soft_target_loss
+from stanceframe.training.adapt import adapt, sample_units, score_with_cache, unit_key
+from stanceframe.training.config import AdaptConfig
+from stanceframe.training.losses import soft_target_loss
 
 
 def test_soft_target_loss_is_zero_at_the_teacher_and_pulls_towards_it():
@@ -167,7 +167,7 @@ def test_missing_teacher_fails_with_a_clear_message(tiny_model, corpus, tmp_path
 def test_shipped_configs_parse():
     from conftest import REPO
 
-    from train.config import EnsembleConfig, TrainConfig
+    from stanceframe.training.config import EnsembleConfig, TrainConfig
 
     mpnet = TrainConfig.from_yaml(REPO / "train/configs/accurate.yaml")
     assert mpnet.base_model == "all-mpnet-base-v2" and mpnet.output_dir == "models/accurate-mpnet"

@@ -13,9 +13,9 @@ from conftest import read_jsonl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infer.outputs import read_predictions
-from infer.segment import clean_line, segment_text
 from stanceframe.cli import main
+from stanceframe.inference.outputs import read_predictions
+from stanceframe.segment import clean_line, segment_text
 
 GOOD = "Japan and the United States signed the co-production agreement on Tuesday, officials said."
 
@@ -176,6 +176,6 @@ def test_classify_returns_one_row_per_string(tiny_classifier, texts):
 
 @pytest.fixture(scope="module")
 def tiny_classifier(tiny_model):
-    from infer.classify import Classifier
+    from stanceframe.classifier import Classifier
 
     return Classifier(tiny_model)

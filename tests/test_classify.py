@@ -8,9 +8,9 @@ import json
 import pytest
 from conftest import REPO, read_jsonl
 
-from infer.outputs import read_predictions
-from infer.segment import segment_text
 from stanceframe.cli import main
+from stanceframe.inference.outputs import read_predictions
+from stanceframe.segment import segment_text
 
 EXAMPLES = REPO / "examples"
 

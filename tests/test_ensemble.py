@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from conftest import ROWS
 
-from infer.classify import Classifier
+from stanceframe.classifier import Classifier
 from stanceframe.cli import main as cli_main
 from stanceframe.errors import ModelDirError, StanceframeError
-from train.adapt import adapt
-from train.config import AdaptConfig, EnsembleConfig
-from train.ensemble import build_ensemble, weight_grid
+from stanceframe.training.adapt import adapt
+from stanceframe.training.config import AdaptConfig, EnsembleConfig
+from stanceframe.training.ensemble import build_ensemble, weight_grid
 
 TEXTS = [r[3] for r in ROWS]
 
@@ -142,7 +142,7 @@ def test_a_broken_ensemble_directory_fails_clearly(ensemble, tmp_path):
 def test_ensemble_classifies_a_corpus_from_the_command_line(ensemble, tmp_path, capsys):
     from conftest import read_jsonl
 
-    from infer.classify import model_schema
+    from stanceframe.classifier import model_schema
 
     out, _ = ensemble
     assert model_schema(out).stance_names == Classifier(out).stance_labels

@@ -48,15 +48,31 @@ def test_label_absent_everywhere_is_left_out_of_macro_average():
     assert result["macro_f1"] == 1.0
 
 
-def test_bootstrap_interval_brackets_the_estimate():
-    rng = np.random.default_rng(1)
-    gold = rng.integers(0, 3, 200)
-    pred = np.where(rng.random(200) < 0.7, gold, rng.integers(0, 3, 200))
-    frames = rng.random((200, 2)) < 0.4
-    ci = bootstrap_intervals(gold, pred, frames, frames, ["a", "b", "c"], ["x", "y"], n_boot=200)
-    acc = float((gold == pred).mean())
-    assert ci["stance_accuracy"][0] < acc < ci["stance_accuracy"][1]
-    assert ci["frames_micro_f1"] == [1.0, 1.0]
+def test_bootstrap_intervals_against_hand_computed_binomial_intervals():
+    # accuracy 320/400 = 0.8: the normal interval by hand is 0.8 ± 1.96 × sqrt(0.8 × 0.2 / 400) = [0.761, 0.839]
+    gold = np.zeros(400, int)
+    pred = gold.copy()
+    pred[:80] = 1
+    frames = np.zeros((400, 2), bool)
+    frames[::3, 0] = True
+    ci = bootstrap_intervals(gold, pred, frames, frames, ["a", "b"], ["x", "y"], n_boot=2000)
+    assert ci["stance_accuracy"] == pytest.approx([0.761, 0.839], abs=0.01)
+    assert ci["frames_micro_f1"] == [1.0, 1.0]  # perfect on every resample: no spread, not BCa's undefined NaN
+    # 19/20 right: Wilson by hand [0.764, 0.991]; the percentile interval would start at 0.85 and under-cover
+    small = bootstrap_intervals(gold[:20], pred[79:99], frames[:20], frames[:20], ["a", "b"], ["x", "y"], n_boot=2000)
+    assert small["stance_accuracy"][0] <= 0.8 and small["stance_accuracy"][1] == 1.0
+
+
+def test_paired_interval_matches_the_hand_computed_wilson_interval():
+    # one model right on every unit, the other wrong on 10 of 200: the paired difference in accuracy is a proportion,
+    # 10/200 = 0.05, whose Wilson interval by hand is (10 + 1.92 ± 1.96 × sqrt(9.5 + 0.96)) / 203.84 = [0.027, 0.090]
+    truth = np.zeros(200, int)
+    worse = truth.copy()
+    worse[:10] = 1
+    frames = np.zeros((200, 1), int)
+    paired = paired_bootstrap(truth, frames, (truth, frames), (worse, frames), ["a", "b"], ["x"], n_boot=2000)
+    assert paired["stance_accuracy"]["difference"] == pytest.approx(0.05)
+    assert paired["stance_accuracy"]["ci"] == pytest.approx([0.027, 0.090], abs=0.006)
 
 
 def test_threshold_tuning_finds_the_separating_cut():
@@ -85,9 +101,12 @@ def test_evaluate_command_writes_the_documented_shape(tiny_model, tiny_data, tmp
     assert set(metrics["frames"]) >= {"micro_f1", "macro_f1", "per_label"}
     for name in ("majority", "tfidf_logreg"):
         assert set(metrics["baselines"][name]) >= {"stance_macro_f1", "frames_micro_f1"}
-        assert 0 <= metrics["baselines"][name]["stance_macro_f1"] <= 1
-    # majority baseline: the training data's most common stance is 'critical' (4 of 12)
+    # majority baseline: the training data's most common stance is 'critical' (4 of 12), predicted for every unit:
+    # critical has P 4/12, R 1, F1 0.5; the other three stances F1 0, so macro-F1 0.5 / 4
     assert metrics["baselines"]["majority"]["stance_accuracy"] == pytest.approx(4 / 12)
+    assert metrics["baselines"]["majority"]["stance_macro_f1"] == pytest.approx(0.125)
+    # TF-IDF + LR is trained on the same twelve texts it is scored on here: it gets them right
+    assert metrics["baselines"]["tfidf_logreg"]["stance_accuracy"] == 1.0
     report = (tmp_path / "report" / "report.md").read_text()
     assert "model run in int8" in report
     assert "confusion.png" in report and "frame_f1.png" in report
@@ -154,7 +173,8 @@ def test_evaluate_refuses_to_compare_models_with_other_labels(tiny_model, tiny_d
 
 
 def test_group_scores_split_the_figures_by_kind_and_hard():
-    from stanceframe.evaluation import group_lines, group_scores
+    from stanceframe.eval_report import group_lines
+    from stanceframe.evaluation import group_scores
 
     stance, frames = ["a", "b"], ["x", "y"]
     gold = [{"kind": "comment", "hard": True, "stance": "a", "frames": ["x"]},

@@ -9,11 +9,11 @@ import pytest
 import torch
 from conftest import tiny_config
 
-from infer.classify import Classifier
+from stanceframe.classifier import Classifier
 from stanceframe.errors import ModelDirError, StanceframeError
 from stanceframe.modeling import REQUIRED_FILES, load_model
 from stanceframe.predict import length_batches, predict_probs
-from train.trainer import train
+from stanceframe.training.trainer import train
 
 
 def test_saved_directory_describes_itself(tiny_model, schema):

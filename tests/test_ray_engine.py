@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import REPO
 
-from infer.outputs import read_predictions
 from stanceframe.cli import main
+from stanceframe.inference.outputs import read_predictions
 
 ray = pytest.importorskip("ray", reason="the optional extra 'ray' is not installed")
 
@@ -45,6 +45,6 @@ def test_ray_engine_stops_at_a_bad_input_under_on_error_fail(tiny_model, tmp_pat
     bad.write_text('{"id": "b1", "text": "Japan and the US signed the deal."}\n{oops\n', encoding="utf-8")
     out = tmp_path / "ray.jsonl"
     assert main(["classify", str(bad), "--model", str(tiny_model), "--out", str(out), "--engine", "ray",
-                 "--on-error", "fail"]) == 1
+                 "--ray-actors", "1", "--on-error", "fail"]) == 1  # one input block: one actor (Ray warns at two)
     assert f"{bad}:2" in capsys.readouterr().err
     assert not out.exists()

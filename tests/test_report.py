@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO
 
 from stanceframe.cli import main
-from stanceframe.report import SECTIONS
+from stanceframe.inference.report import SECTIONS
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

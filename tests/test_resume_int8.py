@@ -14,9 +14,9 @@ import pytest
 import torch
 from conftest import REPO, read_jsonl
 
-from infer.classify import Classifier
-from infer.inputs import iter_inputs
+from stanceframe.classifier import Classifier
 from stanceframe.cli import main
+from stanceframe.inputs import iter_inputs
 from stanceframe.precision import accepted_precisions, resolve_precision
 
 
@@ -49,15 +49,17 @@ def scores(stance: float, frames: float) -> dict:
     return {"stance": {"macro_f1": stance}, "frames": {"micro_f1": frames}}
 
 
-def test_reduced_precisions_are_accepted_only_within_a_point_of_fp32():
+def test_reduced_precisions_are_accepted_on_dev_only_within_a_point_of_fp32():
     close = {"dev": scores(0.86, 0.78), "test": scores(0.84, 0.76),
-             "int8": {"dev": scores(0.845, 0.775), "test": scores(0.849, 0.752)},
+             "int8": {"dev": scores(0.851, 0.771), "test": scores(0.849, 0.752)},
              "bf16": {"dev": scores(0.86, 0.781), "test": scores(0.84, 0.759)}}
-    assert accepted_precisions(close) == ["bf16", "int8", "fp32"]  # int8: -0.3 and -0.65 points on average
-    far = {**close, "int8": {"dev": scores(0.74, 0.69), "test": scores(0.74, 0.66)}}
-    assert accepted_precisions(far) == ["bf16", "fp32"]
-    frames_only = {**close, "bf16": {"dev": scores(0.86, 0.76), "test": scores(0.84, 0.74)}}
+    assert accepted_precisions(close) == ["bf16", "int8", "fp32"]  # int8: -0.9 points of each on dev
+    far = {**close, "int8": {"dev": scores(0.845, 0.78), "test": scores(0.84, 0.76)}}
+    assert accepted_precisions(far) == ["bf16", "fp32"]  # -1.5 points of stance on dev: out, however good on test
+    frames_only = {**close, "bf16": {"dev": scores(0.86, 0.765), "test": scores(0.84, 0.76)}}
     assert accepted_precisions(frames_only) == ["int8", "fp32"]
+    test_is_ignored = {**close, "int8": {"dev": scores(0.86, 0.78), "test": scores(0.60, 0.50)}}
+    assert accepted_precisions(test_is_ignored) == ["bf16", "int8", "fp32"]  # the test split chooses nothing
     assert accepted_precisions({"dev": scores(0.8, 0.7)}) == ["fp32"]  # never measured: not accepted
 
 
@@ -73,16 +75,25 @@ def test_auto_takes_the_first_accepted_precision_this_cpu_runs_natively():
         resolve_precision("fp16", everything)
 
 
-def test_auto_precision_follows_the_model_directory(tiny_model, tmp_path):
+def test_auto_precision_follows_the_model_directory(tiny_model, tmp_path, monkeypatch):
     import shutil
 
+    from stanceframe import precision
+
+    metrics = json.loads((tiny_model / "metrics.json").read_text())
     recorded = json.loads((tiny_model / "config.json").read_text())["inference_precisions"]
-    assert recorded[-1] == "fp32" and set(recorded) <= {"bf16", "int8", "fp32"}
-    assert Classifier(tiny_model).precision == resolve_precision("auto", SimpleNamespace(inference_precisions=recorded))
+    # what training recorded is what its own dev scores accept: each reduced precision within a point on dev
+    expected = [p for p in ("bf16", "int8") if all(
+        metrics["dev"][g][k] - metrics[p]["dev"][g][k] <= 0.01 for g, k in (("stance", "macro_f1"), ("frames", "micro_f1")))]
+    assert recorded == expected + ["fp32"]
+    copy = tmp_path / "all"
+    shutil.copytree(tiny_model, copy)
+    config = json.loads((copy / "config.json").read_text())
+    (copy / "config.json").write_text(json.dumps({**config, "inference_precisions": ["bf16", "int8", "fp32"]}))
+    for native, wanted in ((True, "bf16"), (False, "int8")):
+        monkeypatch.setattr(precision, "native_bf16", lambda native=native: native)
+        assert Classifier(copy).precision == wanted
     for wanted in ("int8", "fp32"):
-        copy = tmp_path / wanted
-        shutil.copytree(tiny_model, copy)
-        config = json.loads((copy / "config.json").read_text())
         (copy / "config.json").write_text(json.dumps({**config, "inference_precisions": [wanted, "fp32"]}))
         assert Classifier(copy).precision == wanted
         assert Classifier(copy, precision="fp32").precision == "fp32"
@@ -126,7 +137,7 @@ def test_killed_run_resumes_with_exactly_one_row_per_unit(tiny_model, tmp_path, 
     assert 500 <= consumed < len(ids)
     assert main(["classify", str(table), "--model", str(tiny_model), "--out", str(out), "--chunk-size", "50",
                  "--quiet", "--resume"]) == 0
-    from infer.outputs import read_predictions
+    from stanceframe.inference.outputs import read_predictions
 
     rows = read_predictions(out)
     assert [r["id"] for r in rows] == ids

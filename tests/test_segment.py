@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import REALDEV, REPO
 
-from infer.segment import boilerplate_reason, normalize, segment_text
+from stanceframe.segment import boilerplate_reason, normalize, segment_text
 
 
 @pytest.mark.parametrize("line, reason", [

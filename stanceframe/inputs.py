@@ -9,15 +9,17 @@ Every input yields either units or error records, so nothing is lost silently:
 from __future__ import annotations
 
 import csv
+import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from infer.segment import segment_text
-from infer.textio import read_document
 from stanceframe.errors import InputError
 from stanceframe.jsonl import iter_json_objects
 from stanceframe.schema import UNIT_KINDS
+from stanceframe.segment import segment_text
+from stanceframe.textio import read_document
 
 TABLE_SUFFIXES = {".jsonl", ".ndjson", ".csv", ".tsv", ".parquet"}
 UNIT_KEYS = ("id", "doc_id", "unit_index", "kind", "author", "text")
@@ -163,3 +165,28 @@ def _str(value) -> str | None:
     if value is None or (isinstance(value, float) and value != value) or value == "":
         return None
     return str(value)
+
+
+def write_units(paths: list[str], out: str | Path, documents: bool = False, text_column: str = "text") -> tuple[int, int]:
+    """`stanceframe segment`: every unit of ``paths`` as JSON Lines in ``out`` (written under a temporary name,
+    then moved into place); skipped inputs are reported on stderr. Returns (units written, inputs skipped)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    n = skipped = 0
+    tmp = out.with_name(f".{out.name}.partial")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        for item in iter_inputs(paths, documents=documents, text_column=text_column):
+            if "error" in item:
+                skipped += 1
+                print(f"skipped: {describe_error(item)}", file=sys.stderr)
+                continue
+            handle.write(json.dumps(item, ensure_ascii=False) + "\n")
+            n += 1
+    os.replace(tmp, out)
+    return n, skipped
+
+
+def describe_error(item: dict) -> str:
+    """``path[:line]: reason`` of an error item from ``iter_inputs``."""
+    where = f"{item['path']}:{item['line']}" if item.get("line") else item["path"]
+    return f"{where}: {item['error']}"

@@ -23,15 +23,15 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from infer.inputs import iter_inputs
-from infer.outputs import fsync_append
 from stanceframe.ensemble import ENSEMBLE_NAME, is_ensemble, read_members
 from stanceframe.errors import ModelDirError, StanceframeError
-from stanceframe.jsonl import iter_json_objects
+from stanceframe.inputs import describe_error, iter_inputs
+from stanceframe.jsonl import fsync_append, iter_json_objects
 from stanceframe.modeling import TRAINING_ARGS_NAME, WEIGHTS_NAME, load_model, read_model_json, recorded_data_file
+from stanceframe.provenance import provenance
 from stanceframe.schema import LabelSchema
-from train.config import AdaptConfig
-from train.trainer import Targets, finish, fit, load_labelled, make_batch_loss, set_seed
+from stanceframe.training.config import AdaptConfig
+from stanceframe.training.trainer import Targets, finish, fit, load_labelled, make_batch_loss, set_seed
 
 CACHE_SUFFIX = ".teacher-cache.jsonl"  # default cache: beside the output directory, not inside it
 CACHE_CHUNK = 64                       # units scored between two cache appends
@@ -46,8 +46,7 @@ def sample_units(paths: list[str], size: int, seed: int, documents: bool = False
     for item in iter_inputs(paths, documents=documents, text_column=text_column):
         if "error" in item:
             skipped[item["error"]] += 1
-            where = f"{item['path']}:{item['line']}" if item.get("line") else item["path"]
-            print(f"skipped: {where}: {item['error']}", file=sys.stderr)
+            print(f"skipped: {describe_error(item)}", file=sys.stderr)
             continue
         if not size or len(reservoir) < size:
             reservoir.append((seen, item))
@@ -155,7 +154,7 @@ def student_files(config: AdaptConfig, student_args: dict) -> dict[str, str]:
 
 
 def open_teacher(config: AdaptConfig):
-    from infer.classify import Classifier
+    from stanceframe.classifier import Classifier
 
     teacher_dir = Path(config.teacher)
     if not ((teacher_dir / WEIGHTS_NAME).is_file() or is_ensemble(teacher_dir)):
@@ -214,7 +213,8 @@ def adapt(paths: list[str], config: AdaptConfig, documents: bool = False, text_c
                                                      if teacher_run["scored"] else None)}
     inherited = {k: student_args[k] for k in ("base_model", "pooling", "kind_prefix", "head_dropout") if k in student_args}
     settings = inherited | config.to_dict() | {"max_length": max_length,
-                                               **{f"{split}_file": f for split, f in files.items()}}
+                                               **{f"{split}_file": f for split, f in files.items()},
+                                               "provenance": provenance({"schema": config.schema or None, **files})}
     teacher_base = read_model_json(config.teacher, TRAINING_ARGS_NAME).get("base_model", "?")
     card_extra = {
         "Adapted from (student)": f"`{config.student}`",

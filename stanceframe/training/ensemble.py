@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from infer.classify import Classifier, check_schema
 from stanceframe.card import ensemble_card
+from stanceframe.classifier import Classifier, check_schema
 from stanceframe.data import load_splits
 from stanceframe.ensemble import ENSEMBLE_NAME, is_ensemble, member_entry, weighted_mean
 from stanceframe.errors import StanceframeError
@@ -29,10 +29,12 @@ from stanceframe.modeling import (
     THRESHOLDS_NAME,
     TRAINING_ARGS_NAME,
     read_model_json,
+    staged_directory,
     write_json,
 )
-from train.config import EnsembleConfig
-from train.trainer import score_probs, selection_score
+from stanceframe.provenance import provenance
+from stanceframe.training.config import EnsembleConfig
+from stanceframe.training.trainer import score_probs, selection_score
 
 
 def weight_grid(members: int, step: float) -> list[tuple[float, ...]]:
@@ -120,7 +122,7 @@ def build_ensemble(config: EnsembleConfig, log=print) -> dict:
     settings = config.to_dict() | {
         "base_model": " + ".join(f"{a.get('base_model', '?')} ({w:.2f})" for a, (_, _, w) in zip(member_args, kept)),
         "train_file": member_args[0].get("train_file"), "train_file_resolved": member_args[0].get("train_file_resolved"),
-        "max_length": max(int(a.get("max_length", 256)) for a in member_args)}
+        "max_length": max(int(a.get("max_length", 256)) for a in member_args), "provenance": provenance(files)}
     write_ensemble(config.output_dir, kept, thresholds, schema, settings, metrics)
     log(f"saved {config.output_dir}: dev stance macro-F1 {metrics['dev']['stance']['macro_f1']:.3f}, frames "
         f"micro-F1 {metrics['dev']['frames']['micro_f1']:.3f}"
@@ -132,26 +134,15 @@ def build_ensemble(config: EnsembleConfig, log=print) -> dict:
 def write_ensemble(output_dir: str | Path, kept: list[tuple[str, str, float]], thresholds: dict, schema,
                    settings: dict, metrics: dict) -> None:
     """Write the ensemble into a fresh folder beside ``output_dir``, then swap it in (never half-written)."""
-    output_dir = Path(output_dir)
-    staging = output_dir.with_name(output_dir.name + ".building")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    entries = []
-    for name, member, weight in kept:
-        entry = member_entry(name, weight)
-        shutil.copytree(member, staging / entry["dir"])
-        entries.append(entry)
-    write_json(staging / ENSEMBLE_NAME, {"members": entries})
-    write_json(staging / THRESHOLDS_NAME, thresholds)
-    schema.save(staging / SCHEMA_NAME)
-    write_json(staging / TRAINING_ARGS_NAME, settings)
-    write_json(staging / METRICS_NAME, metrics)
-    (staging / MODEL_CARD_NAME).write_text(ensemble_card(schema, settings, metrics, thresholds), encoding="utf-8")
-    if output_dir.exists():
-        old = output_dir.with_name(output_dir.name + ".replaced")
-        shutil.rmtree(old, ignore_errors=True)
-        output_dir.rename(old)
-        staging.rename(output_dir)
-        shutil.rmtree(old)
-    else:
-        staging.rename(output_dir)
+    with staged_directory(output_dir) as staging:
+        entries = []
+        for name, member, weight in kept:
+            entry = member_entry(name, weight)
+            shutil.copytree(member, staging / entry["dir"])
+            entries.append(entry)
+        write_json(staging / ENSEMBLE_NAME, {"members": entries})
+        write_json(staging / THRESHOLDS_NAME, thresholds)
+        schema.save(staging / SCHEMA_NAME)
+        write_json(staging / TRAINING_ARGS_NAME, settings)
+        write_json(staging / METRICS_NAME, metrics)
+        (staging / MODEL_CARD_NAME).write_text(ensemble_card(schema, settings, metrics, thresholds), encoding="utf-8")

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from infer.classify import Classifier, RunCounts, check_schema, default_errors_path, model_schema
-from infer.inputs import discover, iter_file
-from infer.outputs import JournaledWriter
+from stanceframe.classifier import Classifier, check_schema, model_schema
 from stanceframe.errors import InputError
+from stanceframe.inference.classify import RunCounts, default_errors_path
+from stanceframe.inference.outputs import JournaledWriter
+from stanceframe.inputs import discover, iter_file
 from stanceframe.schema import LabelSchema
 
 # Ray resource requests: readers take a slice of a CPU and actors most of one per torch thread, so that
@@ -51,7 +52,7 @@ def classify_with_ray(paths: list[str], model_dir: str, out: str | Path, precisi
         import ray
     except ImportError:
         raise SystemExit("the Ray engine needs the optional extra: pip install 'stanceframe[ray]'") from None
-    from infer.classify import DocumentSummary
+    from stanceframe.inference.classify import DocumentSummary
 
     schema = model_schema(model_dir)  # fail fast on a bad model directory, before starting Ray
     if expect_schema is not None:

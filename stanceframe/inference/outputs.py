@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from stanceframe.errors import StanceframeError
+from stanceframe.jsonl import fsync_append
 
 OUTPUT_SUFFIXES = (".jsonl", ".csv", ".parquet")
 BASE_COLUMNS = ("id", "doc_id", "unit_index", "kind", "author", "text", "stance", "stance_scores",
@@ -29,14 +30,6 @@ def check_output_path(path: str | Path) -> Path:
     if path.suffix.lower() not in OUTPUT_SUFFIXES:
         raise ValueError(f"{path}: output must end in {', '.join(OUTPUT_SUFFIXES)}")
     return path
-
-
-def fsync_append(path: Path, lines: list[str]) -> int:
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.writelines(lines)
-        handle.flush()
-        os.fsync(handle.fileno())
-        return handle.tell()
 
 
 def _atomic_json(path: Path, obj: dict) -> None:

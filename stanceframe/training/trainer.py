@@ -20,13 +20,23 @@ from stanceframe.card import model_card
 from stanceframe.data import label_counts, load_splits
 from stanceframe.encoders import resolve_base_model
 from stanceframe.errors import StanceframeError
-from stanceframe.modeling import THRESHOLDS_INT8_NAME, StanceFrameModel, model_input_text, save_model, write_json
+from stanceframe.modeling import (
+    THRESHOLDS_INT8_NAME,
+    StanceFrameModel,
+    model_input_text,
+    save_model,
+    staged_directory,
+    write_json,
+)
 from stanceframe.precision import REDUCED, accepted_precisions, in_precision, training_precision
 from stanceframe.predict import decide, predict_probs
+from stanceframe.provenance import provenance
+from stanceframe.resources import schema_file
 from stanceframe.schema import LabelSchema
 from stanceframe.scoring import multi_label_scores, single_label_scores, tune_thresholds
-from train.config import OptimSettings, TrainConfig
-from train.losses import frame_pos_weights, soft_target_loss, stance_class_weights
+from stanceframe.training.checkpoint import checkpoint_path, epoch_state, load_checkpoint, resume_from, save_checkpoint
+from stanceframe.training.config import OptimSettings, TrainConfig
+from stanceframe.training.losses import frame_pos_weights, soft_target_loss, stance_class_weights
 
 
 def set_seed(seed: int) -> None:
@@ -141,9 +151,10 @@ def make_optimizer(model: StanceFrameModel, config: OptimSettings, total_steps: 
 
 
 def fit(model: StanceFrameModel, tokenizer, units: list[dict], batch_loss, dev_rows: list[dict], schema: LabelSchema,
-        config: OptimSettings, max_length: int, log=print) -> dict:
+        config: OptimSettings, max_length: int, log=print, checkpoint: Path | None = None, resume: bool = False) -> dict:
     """The epoch loop: length-bucketed batches, early stopping on dev. Leaves the best epoch's weights in
-    ``model``; returns the best epoch, epochs run and per-epoch history."""
+    ``model``; returns the best epoch, epochs run and per-epoch history. With ``checkpoint`` each epoch's state is
+    saved there, and ``resume`` continues from the one saved (see ``stanceframe.training.checkpoint``)."""
     kind_prefix = bool(getattr(model.config, "kind_prefix", False))
 
     def tokenize(batch):
@@ -160,8 +171,15 @@ def fit(model: StanceFrameModel, tokenizer, units: list[dict], batch_loss, dev_r
     bf16 = training_precision(config.train_precision) == "bf16"
 
     best = {"score": -1.0, "epoch": 0, "state": None}
-    history = []
-    for epoch in range(1, config.epochs + 1):
+    history, first = [], 1
+    if checkpoint and resume and checkpoint.exists():
+        saved = load_checkpoint(checkpoint, config.to_dict())
+        best, history = resume_from(saved, model, optimizer, scheduler, rng)
+        first = config.epochs + 1 if saved["stopped"] else saved["epoch"] + 1  # an early-stopped run only finishes
+        log(f"resumed from {checkpoint} after epoch {saved['epoch']}")
+    elif resume:
+        log(f"no checkpoint at {checkpoint}: starting from the first epoch")
+    for epoch in range(first, config.epochs + 1):
         model.train()
         batches = epoch_batches(lengths, config.batch_size, rng)
         total = 0.0
@@ -187,8 +205,13 @@ def fit(model: StanceFrameModel, tokenizer, units: list[dict], batch_loss, dev_r
             f"{dev_metrics['stance']['macro_f1']:.3f}, frames micro-F1 {dev_metrics['frames']['micro_f1']:.3f}")
         if score > best["score"]:
             best = {"score": score, "epoch": epoch, "state": copy.deepcopy(model.state_dict())}
-        elif epoch - best["epoch"] >= config.early_stopping_patience:
+        stopped = best["epoch"] < epoch and epoch - best["epoch"] >= config.early_stopping_patience
+        if stopped:
             log(f"early stop: no better dev score for {config.early_stopping_patience} epochs")
+        if checkpoint:
+            save_checkpoint(checkpoint, epoch_state(epoch, model, optimizer, scheduler, rng, best, history,
+                                                    config.to_dict(), stopped))
+        if stopped:
             break
     model.load_state_dict(best["state"])
     return {"best_epoch": best["epoch"], "epochs_run": len(history), "history": history,
@@ -206,8 +229,9 @@ def finish(model: StanceFrameModel, tokenizer, splits: dict, schema: LabelSchema
         metrics["test"], _ = score_split(model, tokenizer, splits["test"], schema, thresholds, max_length, max_tokens)
     int8_thresholds = measure_precisions(model, tokenizer, splits, schema, metrics, thresholds, max_length, max_tokens)
     card = model_card(schema, settings, metrics, counts, thresholds, extra=card_extra)
-    save_model(output_dir, model, tokenizer, thresholds, schema, settings, metrics, card)
-    write_json(Path(output_dir) / THRESHOLDS_INT8_NAME, int8_thresholds)
+    with staged_directory(output_dir) as staging:  # built beside output_dir, then swapped in
+        save_model(staging, model, tokenizer, thresholds, schema, settings, metrics, card)
+        write_json(staging / THRESHOLDS_INT8_NAME, int8_thresholds)
     log(f"saved {output_dir} (best epoch {metrics.get('best_epoch')}; dev stance macro-F1 "
         f"{dev_metrics['stance']['macro_f1']:.3f}, frames micro-F1 {dev_metrics['frames']['micro_f1']:.3f}"
         + (f"; test {metrics['test']['stance']['macro_f1']:.3f} / {metrics['test']['frames']['micro_f1']:.3f}"
@@ -217,7 +241,7 @@ def finish(model: StanceFrameModel, tokenizer, splits: dict, schema: LabelSchema
 
 def measure_precisions(model, tokenizer, splits, schema, metrics: dict, thresholds: dict[str, float],
                        max_length: int, max_tokens: int) -> dict[str, float]:
-    """Score each reduced precision on dev and test into ``metrics[precision]`` and record the accepted ones,
+    """Score each reduced precision on dev and test into ``metrics[precision]`` and record the ones accepted on dev,
     fastest first, in ``model.config.inference_precisions`` (what "auto" reads). int8 gets its own frame thresholds,
     tuned on dev, which are returned; bf16 rounds the fp32 model and keeps ``thresholds``."""
     int8_thresholds = thresholds
@@ -249,8 +273,9 @@ def load_labelled(files: dict[str, str], schema: LabelSchema, limit: int = 0, lo
     return splits, {name: label_counts(rows, schema) for name, rows in splits.items()}
 
 
-def train(config: TrainConfig, log=print) -> dict:
-    """Train, select the best epoch on dev, tune frame thresholds, score test, save. Returns metrics."""
+def train(config: TrainConfig, log=print, resume: bool = False) -> dict:
+    """Train, select the best epoch on dev, tune frame thresholds, score test, save. Returns metrics.
+    Each epoch is checkpointed under ``config.output_dir``; ``resume`` continues a killed run from there."""
     started = time.time()
     set_seed(config.seed)
     if config.num_threads:
@@ -264,8 +289,10 @@ def train(config: TrainConfig, log=print) -> dict:
     model = StanceFrameModel.from_base(base, schema, pooling=config.pooling, head_dropout=config.head_dropout,
                                        kind_prefix=config.kind_prefix)
     batch_loss = make_batch_loss(Targets.gold(splits["train"], schema), schema, config)
-    metrics = fit(model, tokenizer, splits["train"], batch_loss, splits["dev"], schema, config, config.max_length, log)
+    metrics = fit(model, tokenizer, splits["train"], batch_loss, splits["dev"], schema, config, config.max_length, log,
+                  checkpoint=checkpoint_path(config.output_dir), resume=resume)
     metrics["train_seconds"] = time.time() - started
-    settings = config.to_dict() | {"train_file_resolved": str(Path(config.train_file).resolve())}
+    settings = config.to_dict() | {"train_file_resolved": str(Path(config.train_file).resolve()),
+                                   "provenance": provenance({"schema": schema_file(config.schema), **files})}
     return finish(model, tokenizer, splits, schema, settings, metrics, counts, config.output_dir, config.max_length,
                   config.eval_max_tokens, log=log)

@@ -19,6 +19,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from stanceframe.errors import StanceframeError  # noqa: E402
+from stanceframe.inference.classify import default_errors_path  # noqa: E402
+from stanceframe.inference.outputs import read_predictions  # noqa: E402
+from stanceframe.modeling import SCHEMA_NAME, TRAINING_ARGS_NAME, read_model_json  # noqa: E402
+
 PAGE = "report.html"
 REVIEW_QUEUE = "review_queue.csv"
 SECTIONS = ("Run facts", "Stance overall", "Stance by document", "Stance by source", "Stance over time",
@@ -244,3 +249,31 @@ img{{max-width:100%}}.note{{color:#555;font-size:13px}}.key{{display:inline-bloc
     path = out / PAGE
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def run_facts(predictions: str | Path, model: str | Path | None = None, errors: str | Path | None = None) -> dict:
+    """The report's run facts: the predictions file, the model's encoder and schema, and skipped inputs by reason
+    (from the run's errors file, by default the one beside the predictions)."""
+    facts = {"predictions": str(predictions)}
+    if model:
+        settings = read_model_json(model, TRAINING_ARGS_NAME)
+        schema = read_model_json(model, SCHEMA_NAME)
+        facts |= {"model": str(model), "base encoder": settings.get("base_model", "?"),
+                  "label schema": f"{schema.get('name', '?')} v{schema.get('version', '?')}"}
+    errors_path = Path(errors) if errors else default_errors_path(predictions)
+    skipped = []
+    if errors_path.exists():
+        with open(errors_path, encoding="utf-8") as handle:
+            skipped = [json.loads(line) for line in handle if line.strip()]
+    reasons = Counter(e["error"].split(" (")[0] for e in skipped)
+    facts["skipped inputs"] = ", ".join(f"{k}: {v}" for k, v in reasons.most_common()) or "none"
+    return facts
+
+
+def report_predictions(predictions: str | Path, out_dir: str | Path, model: str | Path | None = None,
+                       errors: str | Path | None = None) -> Path:
+    """`stanceframe report`: the HTML report of a predictions file (with its run facts); returns the page."""
+    rows = read_predictions(predictions)
+    if not rows:
+        raise StanceframeError(f"{predictions}: no predictions to report on")
+    return build_report(rows, out_dir, facts=run_facts(predictions, model, errors))

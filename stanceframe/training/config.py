@@ -16,6 +16,7 @@ import yaml
 
 from stanceframe.errors import StanceframeError
 from stanceframe.precision import PRECISIONS
+from stanceframe.resources import DEFAULT_CONFIG, DEFAULT_SCHEMA, config_file
 
 
 def _setting(default, help: str):
@@ -43,7 +44,7 @@ class Settings:
 
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides):
-        path = Path(path)
+        path = config_file(path)
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except OSError as exc:
@@ -113,7 +114,7 @@ class OptimSettings(Settings):
 @dataclass
 class TrainConfig(OptimSettings):
     # --- data ---
-    schema: str = _setting("labels/schema.yaml", "Label schema (YAML or JSON): the ordered stance and frame labels.")
+    schema: str = _setting(DEFAULT_SCHEMA, "Label schema (YAML or JSON): the ordered stance and frame labels.")
     train_file: str = _setting("labels/data/train.jsonl", "Annotated units to train on (JSON Lines).")
     dev_file: str = _setting("labels/data/dev.jsonl", "Annotated units for early stopping and frame thresholds.")
     test_file: str = _setting("labels/data/test.jsonl", "Held-out annotated units scored once at the end ('' to skip).")
@@ -205,17 +206,24 @@ def _coerce(value, kind):
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, cls=TrainConfig,
-                         default_config: str | None = "train/configs/default.yaml",
+                         default_config: str | None = DEFAULT_CONFIG,
                          aliases: dict[str, str] | None = None) -> None:
     """One --option per setting (its help text from the dataclass), overriding the YAML file.
     ``aliases`` adds a second flag for a setting (``{"output_dir": "--out"}``)."""
-    parser.add_argument("--config", default=default_config, help="YAML file of settings.")
+    parser.add_argument("--config", default=default_config,
+                        help="YAML file of settings, or a packaged preset's name (default, accurate, adapt, ...).")
     for f in dataclasses.fields(cls):
         flags = ["--" + f.name.replace("_", "-")] + ([aliases[f.name]] if aliases and f.name in aliases else [])
         kind = _kind(f)
         many = {"nargs": "+"} if kind is list else {}
         parser.add_argument(*flags, dest=f.name, default=None, type=str if kind in (bool, list) else kind, **many,
                             help=f"{f.metadata['help']} (default {_default(f)!r})")
+
+
+def add_resume_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--resume", action="store_true",
+                        help="continue a killed run from the checkpoint of its last finished epoch "
+                             "(OUTPUT_DIR/checkpoint/; the settings must be the same)")
 
 
 def config_from_args(args: argparse.Namespace, cls=TrainConfig):

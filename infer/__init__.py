@@ -1,1 +1,0 @@
-"""Inference: segmentation of documents into units and batch classification."""

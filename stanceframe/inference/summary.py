@@ -1,0 +1,26 @@
+"""`stanceframe summary`: stance × unit kind and frame counts of a predictions file, as a console table."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+
+def summary_table(rows: list[dict]) -> str:
+    """The table `stanceframe summary` prints: units per stance and kind with shares, then units per frame."""
+    kinds = sorted({r["kind"] for r in rows})
+    stances = list(rows[0]["stance_scores"]) if rows else []
+    frames = list(rows[0]["frame_scores"]) if rows else []
+    by = Counter((r["stance"], r["kind"]) for r in rows)
+    width = max([len(s) for s in stances + frames] + [10]) + 2
+    n = max(len(rows), 1)
+    lines = [f"{len(rows)} units in {len({r['doc_id'] for r in rows})} documents",
+             "stance".ljust(width) + "".join(k.rjust(11) for k in kinds) + "all".rjust(8) + "share".rjust(8)]
+    for stance in stances:
+        total = sum(by[(stance, k)] for k in kinds)
+        lines.append(stance.ljust(width) + "".join(str(by[(stance, k)]).rjust(11) for k in kinds)
+                     + str(total).rjust(8) + f"{total / n:8.0%}")
+    frame_counts = Counter(f for r in rows for f in r["frames"])
+    lines.append("frame".ljust(width) + "units".rjust(11) + "share".rjust(8))
+    lines += [frame.ljust(width) + str(frame_counts[frame]).rjust(11) + f"{frame_counts[frame] / n:8.0%}"
+              for frame in frames]
+    return "\n".join(lines)

@@ -1,1 +1,0 @@
-"""Training: fine-tune an encoder with a stance head and a frame head on annotated units."""
