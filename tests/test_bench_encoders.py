@@ -27,3 +27,18 @@ def test_bench_encoders_folds_split_documents_not_units(bench):
     gold = [{"doc_id": d, "id": f"{d}-{i}"} for d in ("p1", "p2", "p3") for i in range(3)]
     first, second = bench.document_folds(gold)
     assert first | second == {"p1", "p2", "p3"} and not first & second
+
+
+def test_error_table_counts_types_rules_and_kinds():
+    spec = importlib.util.spec_from_file_location("error_types", REPO / "benchmarks" / "error_types.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    types = [{"id": "a", "type": "rule8", "rule": 8}, {"id": "b", "type": "sarcasm", "rule": 0},
+             {"id": "c", "type": "rule8", "rule": 8}, {"id": "d", "type": "rule8", "rule": 2}]
+    gold = {"a": {"kind": "comment", "hard": True}, "b": {"kind": "comment", "hard": False},
+            "c": {"kind": "paragraph", "hard": False}, "d": {"kind": "comment", "hard": True}}
+    rows = module.error_table(types, gold)
+    assert [r["type"] for r in rows] == ["rule8", "sarcasm"]
+    assert rows[0] == {"type": "rule8", "count": 3, "share": 0.75, "rules": {8: 2, 2: 1},
+                       "kinds": {"comment": 2, "paragraph": 1}, "hard": 2}
+    assert "kinds" not in module.error_table(types)[0]  # without the gold file: counts and rules only
