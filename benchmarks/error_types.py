@@ -38,10 +38,11 @@ def main(argv=None) -> int:
     parser.add_argument("types", help="sorted errors: JSON Lines of id, type, rule")
     parser.add_argument("--gold", default="../shared/realdev2/gold.jsonl", help="the gold file the errors come from")
     args = parser.parse_args(argv)
-    types = [json.loads(line) for line in open(args.types, encoding="utf-8") if line.strip()]
+    types = [json.loads(line) for line in Path(args.types).read_text(encoding="utf-8").splitlines() if line.strip()]
     gold = None
     if Path(args.gold).is_file():
-        gold = {g["id"]: g for g in map(json.loads, open(args.gold, encoding="utf-8"))}
+        lines = Path(args.gold).read_text(encoding="utf-8").splitlines()
+        gold = {g["id"]: g for g in map(json.loads, filter(str.strip, lines))}
     else:
         print(f"({args.gold} not found: counts by type only)")
     print(f"{len(types)} stance errors")
