@@ -103,6 +103,8 @@ def write_report(metrics: dict, out_dir: str | Path, predictions: list[dict] | N
     if metrics.get("groups"):
         lines += ["## By group", "", "The same figures within each kind of unit and for units a second reader marked "
                   "`hard` (could still dispute):", "", *group_lines(metrics["groups"]), ""]
+    if metrics.get("calibration"):
+        lines += calibration_lines(metrics["calibration"], predictions, metrics["stance"]["labels"], out)
     if "comparison" in metrics:
         lines += comparison_lines(metrics["comparison"])
     path = out / REPORT_MD
@@ -110,6 +112,35 @@ def write_report(metrics: dict, out_dir: str | Path, predictions: list[dict] | N
     if predictions is not None:
         write_jsonl(out / PREDICTIONS_JSONL, predictions)
     return path
+
+
+def calibration_text(calibration: dict) -> str:
+    """One line: stance ECE and Brier, uncalibrated → calibrated (and what the calibration was fitted on)."""
+    raw, cal = calibration["uncalibrated"], calibration.get("calibrated")
+    text = f"stance ECE {raw['stance_ece']:.3f}, Brier {raw['stance_brier']:.3f}; frames Brier {raw['frames_brier']:.3f}"
+    if cal:
+        fitted = cal.get("fitted_on", {})
+        text = (f"calibration (fitted on {fitted.get('file') or fitted.get('split', '?')}, {fitted.get('units', '?')} "
+                f"units): stance ECE {raw['stance_ece']:.3f} → {cal['stance_ece']:.3f}, Brier {raw['stance_brier']:.3f} "
+                f"→ {cal['stance_brier']:.3f}; frames Brier {raw['frames_brier']:.3f} → {cal['frames_brier']:.3f}")
+    return text
+
+
+def calibration_lines(calibration: dict, predictions: list[dict] | None, labels: list[str], out: Path) -> list[str]:
+    """The report's calibration section, with netcal reliability diagrams when the per-unit predictions are given."""
+    from stanceframe.calibration import reliability_diagram
+
+    lines = ["## Calibration", "", calibration_text(calibration) + " (ECE: 15 bins, top label).", ""]
+    if predictions:
+        truth = np.array([labels.index(p["gold_stance"]) for p in predictions])
+        for key, name in (("raw_stance_scores", "uncalibrated"), ("stance_scores", "calibrated")):
+            if key == "stance_scores" and "calibrated" not in calibration:
+                continue
+            probs = np.array([[p[key][label] for label in labels] for p in predictions])
+            png = f"reliability_{name}.png"
+            reliability_diagram(probs, truth, out / png, name)
+            lines += [f"![reliability diagram, {name}]({png})", ""]
+    return lines
 
 
 def group_lines(groups: dict) -> list[str]:
@@ -133,6 +164,8 @@ def console_summary(metrics: dict) -> str:
               f"frames micro-F1 {_fmt(base[name].get('frames_micro_f1'))}" for name in ("majority", "tfidf_logreg")]
     lines.append("stance F1 per label: " + "  ".join(f"{k} {v['f1']:.3f} (n={v['support']})"
                                                       for k, v in metrics["stance"]["per_label"].items()))
+    if metrics.get("calibration"):
+        lines.append(calibration_text(metrics["calibration"]))
     if metrics.get("groups"):
         lines += group_lines(metrics["groups"])
     if "comparison" in metrics:

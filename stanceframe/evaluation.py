@@ -10,6 +10,7 @@ import evaluate
 import numpy as np
 
 from stanceframe.baselines import majority_baseline, multi_hot, tfidf_logreg_baseline
+from stanceframe.calibration import calibration_metrics
 from stanceframe.classifier import Classifier, check_schema
 from stanceframe.data import load_annotated, load_gold
 from stanceframe.ensemble import is_ensemble, read_members
@@ -129,13 +130,16 @@ def evaluate_model(classifier, data: str | Path, train_data: str | Path | None =
     gold = load_gold(data, schema)
     started = time.time()
     units = [{"id": g["id"], "doc_id": g["doc_id"], "kind": g["kind"], "text": g["text"]} for g in gold]
-    rows = classifier.predict(units)
+    stance_p, frame_p, truncated = classifier.probs([u["text"] for u in units], [u["kind"] for u in units])
+    rows = classifier.rows(units, stance_p, frame_p, truncated)
     seconds = time.time() - started
     metrics = {"n": len(gold), "data": str(data), "model": str(classifier.model_dir),
                "precision": classifier.precision}
     metrics.update(score_predictions(gold, rows, stance_labels, frame_labels, n_boot=n_boot, seed=seed))
     metrics["groups"] = group_scores(gold, rows, stance_labels, frame_labels)
     stance_true, frames_true = label_arrays(gold, stance_labels, frame_labels)
+    metrics["calibration"] = calibration_metrics(stance_p, stance_true, frame_p, frames_true, classifier.calibration,
+                                                 frame_labels)
     metrics["seconds"] = seconds
     train_rows, train_path = baseline_train_rows(classifier.model_dir, schema, train_data)
     baselines = {"train_data": train_path or None}
@@ -159,7 +163,9 @@ def evaluate_model(classifier, data: str | Path, train_data: str | Path | None =
         metrics["comparison"] = {"model": str(other.model_dir), "precision": other.precision,
                                  **compare_predictions(gold, rows, other.predict(units), stance_labels, frame_labels,
                                                        n_boot=n_boot, seed=seed)}
-    predictions = [{**r, "gold_stance": g["stance"], "gold_frames": g["frames"]} for r, g in zip(rows, gold)]
+    predictions = [{**r, "gold_stance": g["stance"], "gold_frames": g["frames"],
+                    "raw_stance_scores": dict(zip(stance_labels, map(float, p)))}
+                   for r, g, p in zip(rows, gold, stance_p)]
     return metrics, predictions
 
 

@@ -173,5 +173,19 @@ def recorded_data_file(training_args: dict, split: str) -> str | None:
     return None
 
 
+def model_gold_file(model_dir: str | Path, split: str, given: str | Path | None = None) -> str:
+    """``given`` when set, else the ``split`` file the model was trained with (for calibration, prediction sets
+    and share corrections); a clear error when neither can be found."""
+    if given:
+        return str(given)
+    found = recorded_data_file(read_model_json(model_dir, TRAINING_ARGS_NAME), split)
+    if not found:
+        from stanceframe.errors import StanceframeError
+
+        raise StanceframeError(f"{model_dir}: the {split} file it was trained with cannot be found; "
+                               f"pass your own gold units instead")
+    return found
+
+
 def write_json(path: Path, obj) -> None:
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

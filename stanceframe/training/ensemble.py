@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stanceframe.calibration import Calibration, fit_on_rows
 from stanceframe.card import ensemble_card
 from stanceframe.classifier import Classifier, check_schema
 from stanceframe.data import load_splits
@@ -123,7 +124,9 @@ def build_ensemble(config: EnsembleConfig, log=print) -> dict:
         "base_model": " + ".join(f"{a.get('base_model', '?')} ({w:.2f})" for a, (_, _, w) in zip(member_args, kept)),
         "train_file": member_args[0].get("train_file"), "train_file_resolved": member_args[0].get("train_file_resolved"),
         "max_length": max(int(a.get("max_length", 256)) for a in member_args), "provenance": provenance(files)}
-    write_ensemble(config.output_dir, kept, thresholds, schema, settings, metrics)
+    calibration = fit_on_rows(*combined(probs["dev"], weights), splits["dev"], schema.stance_names, schema.frame_names,
+                              {"split": "dev", "file": config.dev_file})
+    write_ensemble(config.output_dir, kept, thresholds, schema, settings, metrics, calibration)
     log(f"saved {config.output_dir}: dev stance macro-F1 {metrics['dev']['stance']['macro_f1']:.3f}, frames "
         f"micro-F1 {metrics['dev']['frames']['micro_f1']:.3f}"
         + (f"; test {metrics['test']['stance']['macro_f1']:.3f} / {metrics['test']['frames']['micro_f1']:.3f}"
@@ -132,7 +135,7 @@ def build_ensemble(config: EnsembleConfig, log=print) -> dict:
 
 
 def write_ensemble(output_dir: str | Path, kept: list[tuple[str, str, float]], thresholds: dict, schema,
-                   settings: dict, metrics: dict) -> None:
+                   settings: dict, metrics: dict, calibration: Calibration | None = None) -> None:
     """Write the ensemble into a fresh folder beside ``output_dir``, then swap it in (never half-written)."""
     with staged_directory(output_dir) as staging:
         entries = []
@@ -145,4 +148,6 @@ def write_ensemble(output_dir: str | Path, kept: list[tuple[str, str, float]], t
         schema.save(staging / SCHEMA_NAME)
         write_json(staging / TRAINING_ARGS_NAME, settings)
         write_json(staging / METRICS_NAME, metrics)
+        if calibration is not None:
+            calibration.save(staging)
         (staging / MODEL_CARD_NAME).write_text(ensemble_card(schema, settings, metrics, thresholds), encoding="utf-8")

@@ -16,6 +16,7 @@ from datasets import Dataset
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
+from stanceframe.calibration import fit_on_rows
 from stanceframe.card import model_card
 from stanceframe.data import label_counts, load_splits
 from stanceframe.encoders import resolve_base_model
@@ -228,15 +229,27 @@ def finish(model: StanceFrameModel, tokenizer, splits: dict, schema: LabelSchema
     if splits.get("test"):
         metrics["test"], _ = score_split(model, tokenizer, splits["test"], schema, thresholds, max_length, max_tokens)
     int8_thresholds = measure_precisions(model, tokenizer, splits, schema, metrics, thresholds, max_length, max_tokens)
+    calibration = fit_calibration(model, tokenizer, splits["dev"], schema, settings.get("dev_file"), max_length,
+                                  max_tokens)
     card = model_card(schema, settings, metrics, counts, thresholds, extra=card_extra)
     with staged_directory(output_dir) as staging:  # built beside output_dir, then swapped in
         save_model(staging, model, tokenizer, thresholds, schema, settings, metrics, card)
         write_json(staging / THRESHOLDS_INT8_NAME, int8_thresholds)
+        calibration.save(staging)
     log(f"saved {output_dir} (best epoch {metrics.get('best_epoch')}; dev stance macro-F1 "
         f"{dev_metrics['stance']['macro_f1']:.3f}, frames micro-F1 {dev_metrics['frames']['micro_f1']:.3f}"
         + (f"; test {metrics['test']['stance']['macro_f1']:.3f} / {metrics['test']['frames']['micro_f1']:.3f}"
            if "test" in metrics else "") + f"; precisions within bound: {', '.join(metrics['inference_precisions'])})")
     return metrics
+
+
+def fit_calibration(model, tokenizer, dev_rows: list[dict], schema: LabelSchema, dev_file: str | None,
+                    max_length: int, max_tokens: int):
+    """Temperature (stance) and per-frame scaling fitted on dev (see ``stanceframe.calibration``)."""
+    stance_p, frame_p, _ = predict_probs(model, tokenizer, [r["text"] for r in dev_rows], [r["kind"] for r in dev_rows],
+                                         max_length=max_length, max_tokens=max_tokens)
+    return fit_on_rows(stance_p, frame_p, dev_rows, schema.stance_names, schema.frame_names,
+                       {"split": "dev", "file": dev_file})
 
 
 def measure_precisions(model, tokenizer, splits, schema, metrics: dict, thresholds: dict[str, float],
@@ -292,7 +305,7 @@ def train(config: TrainConfig, log=print, resume: bool = False) -> dict:
     metrics = fit(model, tokenizer, splits["train"], batch_loss, splits["dev"], schema, config, config.max_length, log,
                   checkpoint=checkpoint_path(config.output_dir), resume=resume)
     metrics["train_seconds"] = time.time() - started
-    settings = config.to_dict() | {"train_file_resolved": str(Path(config.train_file).resolve()),
+    settings = config.to_dict() | {f"{split}_file_resolved": str(Path(path).resolve()) for split, path in files.items()} | {
                                    "provenance": provenance({"schema": schema_file(config.schema), **files})}
     return finish(model, tokenizer, splits, schema, settings, metrics, counts, config.output_dir, config.max_length,
                   config.eval_max_tokens, log=log)
