@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from stanceframe.calibration import Calibration
 from stanceframe.ensemble import is_ensemble, read_members, weighted_mean
 from stanceframe.errors import ModelDirError
 from stanceframe.modeling import (
@@ -93,6 +94,9 @@ class Classifier:
         self.precision = "+".join(dict.fromkeys(member.precision for member, _ in self.members))
         if expect_schema is not None:
             check_schema(self.schema, LabelSchema.load(expect_schema), self.model_dir, expect_schema)
+        # scores are written calibrated when the model has a calibration (decisions use the raw probabilities)
+        self.calibration = Calibration.load(self.model_dir)
+        self.conformal = None  # set by ``with_coverage``: a stance prediction set per unit
 
     @property
     def stance_labels(self) -> list[str]:
@@ -114,7 +118,14 @@ class Classifier:
         """One prediction row per unit, in input order."""
         stance_p, frame_p, truncated = self.probs([u["text"] for u in units], [u.get("kind") for u in units])
         release_memory()
+        return self.rows(units, stance_p, frame_p, truncated)
+
+    def rows(self, units: list[dict], stance_p, frame_p, truncated: list[bool]) -> list[dict]:
+        """Prediction rows from the model's raw probabilities (what ``predict`` returns)."""
         stances, frames = decide(stance_p, frame_p, self.stance_labels, self.frame_labels, self.thresholds)
+        if self.calibration is not None:
+            stance_p, frame_p = self.calibration.stance(stance_p), self.calibration.frames_of(frame_p, self.frame_labels)
+        sets = self.conformal.sets(stance_p) if self.conformal is not None else None
         rows = []
         for i, unit in enumerate(units):
             warnings = list(unit.get("warnings") or [])
@@ -127,7 +138,27 @@ class Classifier:
                          "frames": frames[i],
                          "frame_scores": {k: round(float(v), 5) for k, v in zip(self.frame_labels, frame_p[i])},
                          "truncated": bool(truncated[i])})
+            if sets is not None:
+                rows[-1]["stance_set"] = sets[i]
+                rows[-1]["ambiguous"] = len(sets[i]) != 1
         return rows
+
+    def calibrated_probs(self, texts: list[str], kinds: list[str | None]):
+        """Stance and frame probabilities as ``predict`` writes them (calibrated where the model has a calibration)."""
+        stance_p, frame_p, _ = self.probs(texts, kinds)
+        if self.calibration is not None:
+            stance_p, frame_p = self.calibration.stance(stance_p), self.calibration.frames_of(frame_p, self.frame_labels)
+        return stance_p, frame_p
+
+    def with_coverage(self, coverage: float, gold_rows: list[dict], source: str) -> Classifier:
+        """Add to every prediction the smallest set of stances that holds the true one with probability
+        ``coverage`` (split-conformal, calibrated on ``gold_rows``): ``stance_set`` and ``ambiguous``."""
+        from stanceframe.conformal import StanceSets
+
+        stance_p, _ = self.calibrated_probs([r["text"] for r in gold_rows], [r.get("kind") for r in gold_rows])
+        self.conformal = StanceSets.fit(stance_p, [self.stance_labels.index(r["stance"]) for r in gold_rows],
+                                        self.stance_labels, coverage, source)
+        return self
 
     def predict_texts(self, texts: list[str], kind: str = "paragraph") -> list[dict]:
         return self.predict([{"id": str(i), "text": t, "kind": kind} for i, t in enumerate(texts)])

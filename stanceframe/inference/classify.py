@@ -13,9 +13,11 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from stanceframe.classifier import Classifier
+from stanceframe.data import load_gold
 from stanceframe.errors import InputError, StanceframeError
 from stanceframe.inference.outputs import JournaledWriter, check_output_path
 from stanceframe.inputs import iter_inputs
+from stanceframe.modeling import model_gold_file
 from stanceframe.precision import DEFAULT_PRECISION
 
 
@@ -98,6 +100,8 @@ def classify_paths(paths: list[str], classifier: Classifier, out: str | Path, su
     errors_path = Path(errors_path) if errors_path else default_errors_path(out)
     job = {"paths": [str(Path(p).resolve()) for p in paths], "model": str(classifier.model_dir.resolve()),
            "precision": classifier.precision, "documents": documents, "text_column": text_column}
+    if classifier.conformal is not None:
+        job["coverage"] = [classifier.conformal.coverage, classifier.conformal.source]
     writer = JournaledWriter(out, classifier.stance_labels, classifier.frame_labels, errors_path, job, resume=resume)
     doc_summary = DocumentSummary(classifier.stance_labels, classifier.frame_labels)
     items = iter_inputs(paths, documents=documents, text_column=text_column)
@@ -137,10 +141,14 @@ def classify_command(paths: list[str], model: str | Path, out: str | Path, engin
                      errors_path: str | Path | None = None, summary: str | Path | None = None,
                      max_length: int | None = None, on_error: str = "skip", expect_schema: str | Path | None = None,
                      threads: int = 0, chunk_size: int = 512, progress: bool = True,
-                     ray: dict | None = None) -> tuple[RunCounts, Path | None]:
+                     ray: dict | None = None, coverage: float | None = None,
+                     calibration_data: str | Path | None = None) -> tuple[RunCounts, Path | None]:
     """`stanceframe classify`: on the local engine or on Ray (``ray``: ``ray_address``, ``num_cpus``, ``actors``).
-    Returns the counts and, for the local engine, the errors file."""
+    With ``coverage``, each row gets a conformal stance set calibrated on ``calibration_data`` (default: the model's
+    dev split). Returns the counts and, for the local engine, the errors file."""
     check_output_path(out)
+    if coverage is not None and engine == "ray":
+        raise StanceframeError("--coverage works with the local engine only")
     if engine == "ray":
         from stanceframe.inference.ray_engine import classify_with_ray
 
@@ -151,6 +159,9 @@ def classify_command(paths: list[str], model: str | Path, out: str | Path, engin
                                  expect_schema=expect_schema, **(ray or {})), None
     classifier = Classifier(model, max_length=max_length, num_threads=threads, precision=precision,
                             expect_schema=expect_schema)
+    if coverage is not None:
+        gold_file = model_gold_file(model, "dev", calibration_data)
+        classifier.with_coverage(coverage, load_gold(gold_file, classifier.schema), gold_file)
     counts = classify_paths(paths, classifier, out, summary=summary, documents=documents, text_column=text_column,
                             chunk_size=chunk_size, errors_path=errors_path, progress=progress, resume=resume,
                             on_error=on_error)

@@ -21,7 +21,7 @@ from stanceframe.jsonl import fsync_append
 OUTPUT_SUFFIXES = (".jsonl", ".csv", ".parquet")
 BASE_COLUMNS = ("id", "doc_id", "unit_index", "kind", "author", "text", "stance", "stance_scores",
                 "frames", "frame_scores", "truncated", "warnings")
-NESTED = ("stance_scores", "frames", "frame_scores", "warnings")
+NESTED = ("stance_scores", "frames", "frame_scores", "warnings", "stance_set")
 CONVERT_BATCH = 2048  # rows per Parquet row group / conversion step
 
 
@@ -147,7 +147,7 @@ class JournaledWriter:
                  "author": pa.string(), "text": pa.string(), "stance": pa.string(),
                  "stance_scores": scores(self.stance_labels), "frames": pa.list_(pa.string()),
                  "frame_scores": scores(self.frame_labels), "truncated": pa.bool_(),
-                 "warnings": pa.list_(pa.string())}
+                 "warnings": pa.list_(pa.string()), "stance_set": pa.list_(pa.string()), "ambiguous": pa.bool_()}
         schema = pa.schema([(c, types.get(c, pa.string())) for c in columns])
 
         def table(rows):
@@ -181,6 +181,8 @@ def read_predictions(path: str | Path) -> list[dict]:
                     row[key] = json.loads(row[key])
             row["unit_index"] = int(row["unit_index"]) if row.get("unit_index") else None
             row["truncated"] = row.get("truncated") == "True"
+            if "ambiguous" in row:
+                row["ambiguous"] = row["ambiguous"] == "True"
             row["author"] = row.get("author") or None
         return rows
     import pyarrow.parquet as pq
