@@ -119,7 +119,8 @@ def cmd_classify(args) -> int:
         documents=args.documents, text_column=args.text_column, errors_path=args.errors, summary=args.summary,
         max_length=args.max_length, on_error=args.on_error, expect_schema=args.schema, threads=args.threads,
         chunk_size=args.chunk_size, progress=not args.quiet,
-        ray={"ray_address": args.ray_address, "num_cpus": args.ray_cpus, "actors": args.ray_actors})
+        ray={"ray_address": args.ray_address, "num_cpus": args.ray_cpus, "actors": args.ray_actors},
+        coverage=args.coverage, calibration_data=args.calibration_data)
     print(counts.closing_line())
     if counts.skipped and errors_file:
         print(f"skipped inputs are listed in {errors_file}")
@@ -130,14 +131,38 @@ def cmd_summary(args) -> int:
     from stanceframe.inference.outputs import read_predictions
     from stanceframe.inference.summary import summary_table
 
-    print(summary_table(read_predictions(args.predictions)))
+    rows = read_predictions(args.predictions)
+    print(summary_table(rows))
+    if args.raw_only or not rows:
+        return 0
+    from stanceframe.classifier import Classifier
+    from stanceframe.inference.summary import shares_table
+    from stanceframe.shares import corpus_shares_for
+
+    model = Classifier(args.model, precision=args.precision)
+    figures = corpus_shares_for(model, args.gold, pool_with_test=not args.gold_only, method=args.method).summary(rows)
+    print(shares_table(figures))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
 def cmd_report(args) -> int:
     from stanceframe.inference.report import report_predictions
 
-    print(f"report: {report_predictions(args.predictions, args.out, model=args.model, errors=args.errors)}")
+    page = report_predictions(args.predictions, args.out, model=args.model, errors=args.errors, gold=args.gold,
+                              gold_only=args.gold_only, method=args.method, precision=args.precision)
+    print(f"report: {page}")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from stanceframe.calibration import CALIBRATION_NAME, calibrate_model
+    from stanceframe.eval_report import calibration_text
+
+    measured = calibrate_model(args.model, args.data, precision=args.precision)
+    print(f"wrote {Path(args.model) / CALIBRATION_NAME}; on the calibration units: {calibration_text(measured)}")
     return 0
 
 
@@ -189,6 +214,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
     p.set_defaults(func=cmd_labels_from_review)
 
+    def add_share_options(p):
+        p.add_argument("--model", default="models/default", help="the model that made the predictions")
+        p.add_argument("--gold", help="your own gold units for the share correction (pooled with the model's test "
+                                      "split unless --gold-only); your own material is what makes it right")
+        p.add_argument("--gold-only", action="store_true", help="correct with --gold alone, not pooled")
+        p.add_argument("--method", choices=["kdey", "pacc", "acc", "pcc", "cc"], default="kdey",
+                       help="quantification method of the corrected share (quapy; default kdey)")
+        p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="precision the gold units are scored in")
+
     def add_input_options(p):
         p.add_argument("paths", nargs="+", help="documents (.txt), folders, or tables (.jsonl/.csv/.parquet)")
         p.add_argument("--documents", action="store_true", help="table rows are whole documents to segment")
@@ -228,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--on-error", choices=["skip", "fail"], default="skip",
                     help="skip unreadable inputs and list them in the errors file (default), or stop at the first")
     cl.add_argument("--schema", help="refuse a model trained on other labels than this schema file")
+    cl.add_argument("--coverage", type=float, default=None, metavar="P",
+                    help="add per unit the smallest set of stances that holds the true one with probability P "
+                         "(split-conformal; 'stance_set', and 'ambiguous' when it has more than one label)")
+    cl.add_argument("--calibration-data", metavar="GOLD",
+                    help="gold units the sets are calibrated on (default: the model's dev split; your own gold "
+                         "units make the coverage hold on your material)")
     cl.add_argument("--engine", choices=["local", "ray"], default="local",
                     help="local (this process) or ray (Ray Data; pip install 'stanceframe[ray]')")
     cl.add_argument("--ray-address", help="a Ray cluster to join (default: start a local instance)")
@@ -237,14 +277,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     sm = sub.add_parser("summary", help="print stance and frame counts of a predictions file")
     sm.add_argument("predictions", help="output of 'stanceframe classify' (.jsonl, .csv or .parquet)")
+    add_share_options(sm)
+    sm.add_argument("--json", help="write the overall raw and corrected shares with intervals here")
+    sm.add_argument("--raw-only", action="store_true", help="only count the predicted labels (no model needed)")
     sm.set_defaults(func=cmd_summary)
 
     rp = sub.add_parser("report", help="an HTML report (figures and tables) of a predictions file")
     rp.add_argument("predictions", help="output of 'stanceframe classify' (.jsonl, .csv or .parquet)")
     rp.add_argument("--out", required=True, help="folder for report.html, PNG figures and CSV tables")
-    rp.add_argument("--model", help="the model directory used, for the run facts")
+    rp.add_argument("--model", help="the model that made the predictions: run facts, and shares corrected for its "
+                                    "errors with 95%% intervals (gold: its test split, pooled with --gold)")
+    rp.add_argument("--gold", help="your own gold units for the share correction")
+    rp.add_argument("--gold-only", action="store_true", help="correct with --gold alone, not pooled")
+    rp.add_argument("--method", choices=["kdey", "pacc", "acc", "pcc", "cc"], default="kdey",
+                    help="quantification method of the corrected shares (quapy)")
+    rp.add_argument("--precision", choices=PRECISIONS, default="fp32", help="precision the gold units are scored in")
     rp.add_argument("--errors", help="the run's errors file (default: beside the predictions)")
     rp.set_defaults(func=cmd_report)
+
+    ca = sub.add_parser("calibrate", help="refit the model's calibrated scores on gold units (default: its dev split)")
+    ca.add_argument("--model", default="models/default", help="trained model directory (calibration.json is replaced)")
+    ca.add_argument("--data", help="gold units to fit on: your own labelled units make the scores fit your material")
+    ca.add_argument("--precision", choices=PRECISIONS, default="fp32", help="as for classify")
+    ca.set_defaults(func=cmd_calibrate)
 
     ev = sub.add_parser("evaluate", help="score a model on a gold file, with baselines")
     ev.add_argument("--model", default="models/default", help="trained model directory")

@@ -26,7 +26,7 @@ from stanceframe.modeling import SCHEMA_NAME, TRAINING_ARGS_NAME, read_model_jso
 
 PAGE = "report.html"
 REVIEW_QUEUE = "review_queue.csv"
-SECTIONS = ("Run facts", "Stance overall", "Stance by document", "Stance by source", "Stance over time",
+SECTIONS = ("Run facts", "Stance overall", "Corrected shares", "Stance by document", "Stance by source", "Stance over time",
             "Frames overall and by stance", "Frames that travel together", "Comments versus article text",
             "Most confident units", "Least confident units")
 PALETTE = ["#1f77b4", "#d62728", "#ff7f0e", "#7f7f7f", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#bcbd22",
@@ -90,7 +90,7 @@ def _period(date: str) -> str | None:
 
 
 def build_report(rows: list[dict], out_dir: str | Path, facts: dict | None = None, top: int = 5,
-                 review_size: int = 200) -> Path:
+                 review_size: int = 200, shares=None) -> Path:
     """Write the page, its PNG figures and CSV tables into ``out_dir``; return the page's path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -132,6 +132,14 @@ def build_report(rows: list[dict], out_dir: str | Path, facts: dict | None = Non
                                            out / "stance_overall.png", colours), "Stance share of all units")
     table("Stance overall", ["stance", "units", "share"],
           [[s, overall[s], f"{overall[s] / max(n, 1):.1%}"] for s in stances], "stance_overall.csv")
+
+    if shares is not None:
+        from stanceframe.inference.shares_report import shares_section
+
+        shares_section(rows, shares, out, figure, table, note, colours)
+    else:
+        note("Corrected shares", "Not computed: give the model (--model) to correct the raw shares for the "
+             "classifier's errors, with intervals.")
 
     # per document
     by_doc: dict[str, Counter] = defaultdict(Counter)
@@ -224,7 +232,8 @@ def build_report(rows: list[dict], out_dir: str | Path, facts: dict | None = Non
         best = sorted((r for r in rows if r["stance"] == stance), key=confidence, reverse=True)[:top]
         body += [[stance, f"{confidence(r):.3f}", r["id"], r["text"][:300]] for r in best]
     table("Most confident units", ["stance", "confidence", "id", "text"], body, "most_confident.csv")
-    queue = sorted(rows, key=confidence)[:review_size]
+    # units whose conformal stance set holds several labels (classify --coverage) first, then the least confident
+    queue = sorted(rows, key=lambda r: (not r.get("ambiguous", False), confidence(r)))[:review_size]
     write_csv(out / REVIEW_QUEUE, ["id", "doc_id", "kind", "author", "text", "predicted_stance", "confidence",
                                    "predicted_frames", "stance", "frames"],
               [[r["id"], r["doc_id"], r["kind"], r.get("author") or "", r["text"], r["stance"], f"{confidence(r):.3f}",
@@ -271,9 +280,17 @@ def run_facts(predictions: str | Path, model: str | Path | None = None, errors: 
 
 
 def report_predictions(predictions: str | Path, out_dir: str | Path, model: str | Path | None = None,
-                       errors: str | Path | None = None) -> Path:
-    """`stanceframe report`: the HTML report of a predictions file (with its run facts); returns the page."""
+                       errors: str | Path | None = None, gold: str | Path | None = None, gold_only: bool = False,
+                       method: str = "kdey", precision: str = "fp32") -> Path:
+    """`stanceframe report`: the HTML report of a predictions file (with its run facts); returns the page.
+    With ``model``, shares are corrected on its test split (pooled with ``gold`` when given; see stanceframe.shares)."""
     rows = read_predictions(predictions)
     if not rows:
         raise StanceframeError(f"{predictions}: no predictions to report on")
-    return build_report(rows, out_dir, facts=run_facts(predictions, model, errors))
+    shares = None
+    if model:
+        from stanceframe.classifier import Classifier
+        from stanceframe.shares import corpus_shares_for
+
+        shares = corpus_shares_for(Classifier(model, precision=precision), gold, not gold_only, method)
+    return build_report(rows, out_dir, facts=run_facts(predictions, model, errors), shares=shares)

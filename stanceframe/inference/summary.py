@@ -24,3 +24,16 @@ def summary_table(rows: list[dict]) -> str:
     lines += [frame.ljust(width) + str(frame_counts[frame]).rjust(11) + f"{frame_counts[frame] / n:8.0%}"
               for frame in frames]
     return "\n".join(lines)
+
+
+def shares_table(figures: dict) -> str:
+    """Raw and corrected shares with their 95% intervals, as `stanceframe summary` prints them."""
+    lines = [f"{figures['n']} units; corrected shares: {figures['method']}; gold: {figures['gold']} "
+             f"({figures['gold_n']} units)"]
+    for group in ("stance", "frames"):
+        values = figures.get(group) or {}
+        width = max([len(k) for k in values] + [10]) + 2
+        lines.append(group.rstrip("s").ljust(width) + "raw".rjust(8) + "corrected".rjust(11) + "95% interval".rjust(16))
+        lines += [label.ljust(width) + f"{v['raw']:8.1%}{v['corrected']:11.1%}"
+                  + f"{v['low']:9.1%}–{v['high']:.1%}".rjust(16) for label, v in values.items()]
+    return "\n".join(lines)
