@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import read_jsonl
 
 from stanceframe.calibration import CALIBRATION_NAME, Calibration, brier, expected_calibration_error
