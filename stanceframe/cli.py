@@ -11,6 +11,8 @@ from stanceframe.errors import InputError, StanceframeError
 from stanceframe.precision import DEFAULT_PRECISION, PRECISION_HELP, PRECISIONS
 from stanceframe.resources import DEFAULT_SCHEMA
 
+DEFAULT_CODEBOOK = "../shared/codebook.md"
+
 
 def cmd_labels_check(args) -> int:
     from stanceframe.data import check_labels, counts_table, split_files
@@ -76,6 +78,16 @@ def cmd_labels_from_review(args) -> int:
     if problems:
         return 1
     print(f"{write_jsonl(args.out, units)} reviewed units written to {args.out}")
+    return 0
+
+
+def cmd_annotate(args) -> int:
+    from stanceframe.annotation.server import AnnotationSession, serve
+    from stanceframe.schema import LabelSchema
+
+    session = AnnotationSession(args.queue, args.out, LabelSchema.load(args.schema), codebook=args.codebook,
+                                warn=lambda m: print(f"warning: {m}", file=sys.stderr))
+    serve(session, port=args.port, open_browser=not args.no_browser, log=lambda m: print(m, flush=True))
     return 0
 
 
@@ -188,6 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="annotated .jsonl to write")
     p.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
     p.set_defaults(func=cmd_labels_from_review)
+
+    an = sub.add_parser("annotate", help="label units in a local web page (keyboard first, saves every answer)")
+    an.add_argument("queue", help="units to label, .jsonl (a 'select' queue, 'classify' predictions, ...)")
+    an.add_argument("--out", required=True, help="annotated .jsonl the answers are appended to (resumed if present)")
+    an.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    an.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
+    an.add_argument("--codebook", default=DEFAULT_CODEBOOK,
+                    help="codebook text shown with '?' (default: %(default)s, skipped when absent)")
+    an.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
+    an.set_defaults(func=cmd_annotate)
 
     def add_input_options(p):
         p.add_argument("paths", nargs="+", help="documents (.txt), folders, or tables (.jsonl/.csv/.parquet)")
