@@ -121,6 +121,8 @@ def make_handler(session: AnnotationSession):
             if path in ASSETS:
                 name, content_type = ASSETS[path]
                 self._send(HTTPStatus.OK, asset(name), content_type)
+            elif path == "/favicon.ico":
+                self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
             elif path == "/api/config":
                 self._json(HTTPStatus.OK, session.config)
             elif path == "/api/state":
