@@ -24,7 +24,10 @@ UNIT_META = ("unit_id", "doc_id", "kind", "author")  # our fields, carried in th
 
 
 def unit_meta(unit: dict) -> dict:
-    return {"unit_id": unit["id"], "doc_id": unit["doc_id"], "kind": unit["kind"], "author": unit.get("author")}
+    """Our fields of a unit as the tools carry them (``rank``/``uncertainty`` of a queue too, to sort by)."""
+    meta = {"unit_id": unit["id"], "doc_id": unit["doc_id"], "kind": unit["kind"], "author": unit.get("author")}
+    meta.update({k: unit[k] for k in ("rank", "uncertainty") if unit.get(k) is not None})
+    return meta
 
 
 def unit_from(fields: dict, text, stance, frames, fallback_id, source: str) -> dict:

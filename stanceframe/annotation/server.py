@@ -48,6 +48,7 @@ class AnnotationSession:
         self.index = {u["id"]: i for i, u in enumerate(self.units)}
         self.store = AnswerStore(out, schema, warn=warn)
         self.config = page_config(schema, read_codebook(codebook), title=Path(queue).name)
+        self.lock = threading.Lock()  # one request at a time reads or changes the answers
 
     def state(self, message: str = "") -> dict:
         at = self.store.next_index(self.units)
@@ -126,7 +127,9 @@ def make_handler(session: AnnotationSession):
             elif path == "/api/config":
                 self._json(HTTPStatus.OK, session.config)
             elif path == "/api/state":
-                self._json(HTTPStatus.OK, session.state())
+                with session.lock:
+                    state = session.state()
+                self._json(HTTPStatus.OK, state)
             else:
                 self._json(HTTPStatus.NOT_FOUND, {"error": f"no such page: {path}"})
 
@@ -148,7 +151,8 @@ def make_handler(session: AnnotationSession):
                 payload = json.loads(self.rfile.read(length) or b"{}")
                 if not isinstance(payload, dict):
                     raise RequestError("send a JSON object")
-                state = action(payload)
+                with session.lock:
+                    state = action(payload)
             except (json.JSONDecodeError, StanceframeError) as exc:
                 self._json(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
                 return
