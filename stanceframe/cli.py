@@ -11,6 +11,8 @@ from stanceframe.errors import InputError, StanceframeError
 from stanceframe.precision import DEFAULT_PRECISION, PRECISION_HELP, PRECISIONS
 from stanceframe.resources import DEFAULT_SCHEMA
 
+DEFAULT_CODEBOOK = "../shared/codebook.md"
+
 
 def cmd_labels_check(args) -> int:
     from stanceframe.data import check_labels, counts_table, split_files
@@ -76,6 +78,42 @@ def cmd_labels_from_review(args) -> int:
     if problems:
         return 1
     print(f"{write_jsonl(args.out, units)} reviewed units written to {args.out}")
+    return 0
+
+
+def cmd_labels_export(args) -> int:
+    from stanceframe.annotation.exchange import export_units
+    from stanceframe.schema import LabelSchema
+
+    written = export_units(args.units, args.out, args.format, LabelSchema.load(args.schema), labels=args.labels)
+    print(f"{written['units']} units written ({args.labels}): {', '.join(written['files'])}")
+    if written.get("categories"):
+        print(f"doccano categories to create: {' '.join(written['categories'])}")
+    return 0
+
+
+def cmd_labels_import(args) -> int:
+    from stanceframe.annotation.exchange import import_units, write_imported
+    from stanceframe.schema import LabelSchema
+
+    units, problems, unlabelled = import_units(args.file, args.format, LabelSchema.load(args.schema))
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) found; nothing written", file=sys.stderr)
+        return 1
+    print(f"{write_imported(units, args.out)} labelled units written to {args.out}"
+          + (f" ({unlabelled} not labelled, left out)" if unlabelled else ""))
+    return 0
+
+
+def cmd_annotate(args) -> int:
+    from stanceframe.annotation.server import AnnotationSession, serve
+    from stanceframe.schema import LabelSchema
+
+    session = AnnotationSession(args.queue, args.out, LabelSchema.load(args.schema), codebook=args.codebook,
+                                warn=lambda m: print(f"warning: {m}", file=sys.stderr))
+    serve(session, port=args.port, open_browser=not args.no_browser, log=lambda m: print(m, flush=True))
     return 0
 
 
@@ -222,6 +260,31 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--method", choices=["kdey", "pacc", "acc", "pcc", "cc"], default="kdey",
                        help="quantification method of the corrected share (quapy; default kdey)")
         p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="precision the gold units are scored in")
+
+    an = sub.add_parser("annotate", help="label units in a local web page (keyboard first, saves every answer)")
+    an.add_argument("queue", help="units to label, .jsonl (a 'select' queue, 'classify' predictions, ...)")
+    an.add_argument("--out", required=True, help="annotated .jsonl the answers are appended to (resumed if present)")
+    an.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    an.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
+    an.add_argument("--codebook", default=DEFAULT_CODEBOOK,
+                    help="codebook text shown with '?' (default: %(default)s, skipped when absent)")
+    an.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
+    an.set_defaults(func=cmd_annotate)
+
+    p = labels_sub.add_parser("export", help="units for Label Studio or doccano (model suggestions or labels)")
+    p.add_argument("units", help=".jsonl of units: a 'select' queue, 'classify' predictions or an annotated file")
+    p.add_argument("--format", required=True, choices=["label-studio", "doccano"], help="the tool")
+    p.add_argument("--out", required=True, help="tasks .json (Label Studio; its config .xml goes beside) or .jsonl")
+    p.add_argument("--labels", choices=["predictions", "annotations"], default="predictions",
+                   help="send stance/frames as the model's suggestion (default) or as finished labels")
+    p.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
+    p.set_defaults(func=cmd_labels_export)
+    p = labels_sub.add_parser("import", help="a Label Studio JSON or doccano JSONL export as annotated units")
+    p.add_argument("file", help="the tool's export")
+    p.add_argument("--format", required=True, choices=["label-studio", "doccano"], help="the tool")
+    p.add_argument("--out", required=True, help="annotated .jsonl to write")
+    p.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
+    p.set_defaults(func=cmd_labels_import)
 
     def add_input_options(p):
         p.add_argument("paths", nargs="+", help="documents (.txt), folders, or tables (.jsonl/.csv/.parquet)")

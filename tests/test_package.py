@@ -33,7 +33,8 @@ def test_the_wheel_holds_stanceframe_and_its_data_only(tmp_path):
     assert tops == {"stanceframe"}
     assert {"stanceframe/presets/schema.yaml", "stanceframe/presets/default.yaml",
             "stanceframe/metrics/stanceframe_metrics.py", "stanceframe/training/trainer.py",
-            "stanceframe/inference/classify.py"} <= set(names)
+            "stanceframe/inference/classify.py", "stanceframe/annotation/static/index.html",
+            "stanceframe/annotation/static/app.js"} <= set(names)
     assert not [n for n in names if n.endswith((".jsonl", ".md")) and "dist-info" not in n]
 
 
