@@ -12,7 +12,7 @@ ACCURATE ?= models/accurate
 CORPUS ?=
 SAMPLE ?= 2000
 
-.PHONY: setup package-data demo test lint train train-accurate adapt bench-encoders evaluate evaluate-real labels-check labels-stats report-check bench bench-memory clean
+.PHONY: setup package-data demo test lint train train-accurate adapt bench-shares bench-encoders evaluate evaluate-real labels-check labels-stats report-check bench bench-memory clean
 
 # torch 2.13.0 first: it is the CPU build on this machine; constraints.txt keeps every later install on it,
 # so nothing pulls a CUDA build. The library itself only asks for torch>=2.4.
@@ -92,6 +92,11 @@ bench-memory: $(MODEL)/model.safetensors
 
 # default vs accurate vs adapted, on the test split and on realdev2 (read from ../shared at run time; skipped
 # cleanly without it). Without models/accurate only the default (and mpnet, if trained) rows are scored.
+# Corrected shares, calibration and prediction sets on realdev2 halves (skipped without ../shared).
+bench-shares: $(MODEL)/model.safetensors
+	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(PY) benchmarks/shares.py --model $(MODEL) \
+		--gold $(REALDEV2)/gold.jsonl --splits 20 --out $(OUT)/bench_shares
+
 bench-encoders: $(MODEL)/model.safetensors
 	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(PY) benchmarks/encoders.py --default $(MODEL) \
 		--accurate $(ACCURATE) $(if $(wildcard $(ACCURATE)-mpnet/model.safetensors),--also mpnet=$(ACCURATE)-mpnet) \
