@@ -12,7 +12,7 @@ ACCURATE ?= models/accurate
 CORPUS ?=
 SAMPLE ?= 2000
 
-.PHONY: setup package-data demo test lint train train-accurate adapt bench-shares bench-encoders evaluate evaluate-real labels-check labels-stats report-check bench bench-memory clean
+.PHONY: setup package-data demo test lint train train-accurate adapt bench-shares bench-encoders bench-learning evaluate evaluate-real labels-check labels-stats report-check bench bench-memory clean
 
 # torch 2.13.0 first: it is the CPU build on this machine; constraints.txt keeps every later install on it,
 # so nothing pulls a CUDA build. The library itself only asks for torch>=2.4.
@@ -101,6 +101,14 @@ bench-encoders: $(MODEL)/model.safetensors
 	HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false $(PY) benchmarks/encoders.py --default $(MODEL) \
 		--accurate $(ACCURATE) $(if $(wildcard $(ACCURATE)-mpnet/model.safetensors),--also mpnet=$(ACCURATE)-mpnet) \
 		--gold $(REALDEV2)/gold.jsonl --sizes 100 200 0 --out $(OUT)/bench_encoders
+
+# Labelling pays? On realdev2 (read from ../shared; skipped cleanly without it): pool/test halves by document,
+# 50/100/200/all pool units picked by uncertainty and at random, the default continued on their labels (extra
+# preset), scored on the test half; 3 seeds. One core, about an hour: run it niced.
+bench-learning: $(MODEL)/model.safetensors
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false nice -n 10 $(PY) benchmarks/learning_curve.py \
+		--default $(MODEL) --gold $(REALDEV2)/gold.jsonl --sizes 50 100 200 0 --seeds 0 1 2 --threads 1 \
+		--out $(OUT)/learning_curve
 
 # The packaged copies of the schema and the presets (stanceframe/presets/) follow the files people edit.
 package-data:

@@ -165,6 +165,19 @@ def cmd_classify(args) -> int:
     return 0
 
 
+def cmd_select(args) -> int:
+    from stanceframe.classifier import Classifier
+    from stanceframe.selection import select_units
+
+    classifier = Classifier(args.model, num_threads=args.threads, precision=args.precision)
+    rows = select_units(args.paths, classifier, args.n, args.strategy, out=args.out, seed=args.seed,
+                        labelled=args.labelled, documents=args.documents, text_column=args.text_column,
+                        on_error=args.on_error)
+    docs = len({row["doc_id"] for row in rows})
+    print(f"{len(rows)} units from {docs} documents queued in {args.out} ({args.strategy})")
+    return 0
+
+
 def cmd_summary(args) -> int:
     from stanceframe.inference.outputs import read_predictions
     from stanceframe.inference.summary import summary_table
@@ -337,6 +350,23 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--ray-cpus", type=int, default=None, help="CPUs of the local Ray instance (default: all)")
     cl.add_argument("--ray-actors", type=int, default=2, help="classifier actors (each holds one model)")
     cl.set_defaults(func=cmd_classify)
+
+    se = sub.add_parser("select", help="pick the units most worth labelling next into an annotation queue")
+    add_input_options(se)
+    se.add_argument("--model", default="models/default", help="trained model directory")
+    se.add_argument("--n", type=int, required=True, help="units to queue")
+    se.add_argument("--strategy", choices=["uncertainty", "random", "diverse"], default="uncertainty",
+                    help="uncertainty: least sure first (stance margin and frame closeness to threshold); random: "
+                         "seeded; diverse: round-robin over predicted stances and documents, least sure first")
+    se.add_argument("--out", required=True, help="queue .jsonl (units already in it are skipped; picks are appended)")
+    se.add_argument("--seed", type=int, default=0, help="seed of the random strategy")
+    se.add_argument("--labelled", nargs="+", action="extend", default=[], metavar="FILE",
+                    help="labelled .jsonl files whose units (by id or normalised text) are not picked again")
+    se.add_argument("--threads", type=int, default=0, help="torch threads (0 = one per core)")
+    se.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION, help="as for classify")
+    se.add_argument("--on-error", choices=["skip", "fail"], default="skip",
+                    help="skip unreadable inputs (listed on stderr with file and line), or stop at the first")
+    se.set_defaults(func=cmd_select)
 
     sm = sub.add_parser("summary", help="print stance and frame counts of a predictions file")
     sm.add_argument("predictions", help="output of 'stanceframe classify' (.jsonl, .csv or .parquet)")

@@ -114,7 +114,7 @@ def seen_in_training(model_dir: str | Path, data: str | Path) -> list[str]:
     role = trained_on([read_model_json(d, TRAINING_ARGS_NAME) for d in dirs]).get(sha256_file(data))
     if role is None:
         return []
-    what = "trained on" if role == "train" else "selected on (epochs, frame thresholds)"
+    what = "trained on" if role.startswith("train") else "selected on (epochs, frame thresholds)"
     return [f"{data} is the {role} file {model_dir} was {what}: its scores overstate what the model does on new data"]
 
 

@@ -76,10 +76,11 @@ def card_lines(record: dict) -> list[str]:
 
 
 def trained_on(training_args_list: list[dict]) -> dict[str, str]:
-    """sha256 → role ('train' or 'dev') of the files recorded in these training settings' provenance."""
+    """sha256 → role ('train', 'dev' or 'train_extraN', a user's extra labels) of the files recorded in these
+    training settings' provenance."""
     found = {}
     for settings in training_args_list:
         for role, entry in settings.get("provenance", {}).get("data_sha256", {}).items():
-            if role in ("train", "dev"):
+            if role in ("train", "dev") or role.startswith("train_extra"):
                 found.setdefault(entry["sha256"], role)
     return found

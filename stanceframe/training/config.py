@@ -119,18 +119,31 @@ class TrainConfig(OptimSettings):
     dev_file: str = _setting("labels/data/dev.jsonl", "Annotated units for early stopping and frame thresholds.")
     test_file: str = _setting("labels/data/test.jsonl", "Held-out annotated units scored once at the end ('' to skip).")
     max_train_units: int = _setting(0, "Use only the first N training units (0 = all); for quick runs.")
+    extra_train: list = field(default_factory=list, metadata={
+        "help": "Your own labelled units (annotated JSON Lines, e.g. from 'stanceframe select' + the annotate page), "
+                "trained on beside the team corpus; repeat the flag (or list them) for several files."})
+    extra_weight: float = _setting(1.0, "Times each extra-train unit is seen per epoch (2 = twice as often as a team "
+                                   "unit; a fraction gives the last repeat to that share of the units, seeded).")
+    replay: int = _setting(0, "With init_model: a seeded sample of this many team training units is mixed in with "
+                           "the extra units, so the model does not forget the corpus (0 = all team units).")
     # --- model ---
     base_model: str = _setting("all-MiniLM-L6-v2", "Encoder: a local folder, a known offline name, or a hub id.")
+    init_model: str = _setting("", "A trained stanceframe model directory to continue training ('' = start from "
+                               "base_model); its encoder, pooling, kind prefix, max length and labels are kept.")
     output_dir: str = _setting("models/default", "Where the trained model directory is written.")
     max_length: int = _setting(256, "Tokens per unit; longer units are truncated (and flagged at inference).")
     pooling: str = _setting("mean", "Sentence vector from token states: 'mean' or 'cls'.")
     kind_prefix: bool = _setting(True, "Prefix the unit kind ('comment: ...') so the model can tell comments from reporting.")
     head_dropout: float = _setting(0.1, "Dropout before the two heads.")
+    reduced_precisions: bool = _setting(True, "At the end, score bf16 and int8 on dev to record which precisions "
+                                        "'--precision auto' may use (false skips it: the model then runs in fp32).")
 
     def check(self, source: str) -> None:
         super().check(source)
         if self.max_length < 8:
             raise StanceframeError(f"{source}: max_length must be at least 8")
+        if self.extra_weight <= 0 or self.replay < 0:
+            raise StanceframeError(f"{source}: extra_weight must be > 0 and replay >= 0")
 
 
 @dataclass
@@ -215,7 +228,7 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls=TrainConfig,
     for f in dataclasses.fields(cls):
         flags = ["--" + f.name.replace("_", "-")] + ([aliases[f.name]] if aliases and f.name in aliases else [])
         kind = _kind(f)
-        many = {"nargs": "+"} if kind is list else {}
+        many = {"nargs": "+", "action": "extend"} if kind is list else {}  # --x a b, or --x a --x b
         parser.add_argument(*flags, dest=f.name, default=None, type=str if kind in (bool, list) else kind, **many,
                             help=f"{f.metadata['help']} (default {_default(f)!r})")
 

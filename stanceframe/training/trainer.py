@@ -14,12 +14,11 @@ import numpy as np
 import torch
 from datasets import Dataset
 from tqdm.auto import tqdm
-from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+from transformers import get_linear_schedule_with_warmup
 
 from stanceframe.calibration import fit_on_rows
 from stanceframe.card import model_card
 from stanceframe.data import label_counts, load_splits
-from stanceframe.encoders import resolve_base_model
 from stanceframe.errors import StanceframeError
 from stanceframe.modeling import (
     THRESHOLDS_INT8_NAME,
@@ -37,6 +36,7 @@ from stanceframe.schema import LabelSchema
 from stanceframe.scoring import multi_label_scores, single_label_scores, tune_thresholds
 from stanceframe.training.checkpoint import checkpoint_path, epoch_state, load_checkpoint, resume_from, save_checkpoint
 from stanceframe.training.config import OptimSettings, TrainConfig
+from stanceframe.training.extra import start_model, training_set
 from stanceframe.training.losses import frame_pos_weights, soft_target_loss, stance_class_weights
 
 
@@ -222,13 +222,19 @@ def fit(model: StanceFrameModel, tokenizer, units: list[dict], batch_loss, dev_r
 
 def finish(model: StanceFrameModel, tokenizer, splits: dict, schema: LabelSchema, settings: dict, metrics: dict,
            counts: dict, output_dir: str | Path, max_length: int, max_tokens: int = 8192,
-           card_extra: dict | None = None, log=print) -> dict:
-    """Tune frame thresholds on dev (fp32 and int8), score test, write the model directory. Returns metrics."""
+           card_extra: dict | None = None, log=print, precisions: bool = True) -> dict:
+    """Tune frame thresholds on dev (fp32 and int8), score test, write the model directory. Returns metrics.
+    Without ``precisions`` bf16 and int8 are not measured and the model is recorded as fp32-only."""
     dev_metrics, thresholds = score_split(model, tokenizer, splits["dev"], schema, None, max_length, max_tokens)
     metrics["dev"] = dev_metrics
     if splits.get("test"):
         metrics["test"], _ = score_split(model, tokenizer, splits["test"], schema, thresholds, max_length, max_tokens)
-    int8_thresholds = measure_precisions(model, tokenizer, splits, schema, metrics, thresholds, max_length, max_tokens)
+    int8_thresholds = thresholds
+    if precisions:
+        int8_thresholds = measure_precisions(model, tokenizer, splits, schema, metrics, thresholds, max_length,
+                                             max_tokens)
+    else:
+        model.config.inference_precisions = metrics["inference_precisions"] = ["fp32"]
     calibration = fit_calibration(model, tokenizer, splits["dev"], schema, settings.get("dev_file"), max_length,
                                   max_tokens)
     card = model_card(schema, settings, metrics, counts, thresholds, extra=card_extra)
@@ -288,7 +294,8 @@ def load_labelled(files: dict[str, str], schema: LabelSchema, limit: int = 0, lo
 
 def train(config: TrainConfig, log=print, resume: bool = False) -> dict:
     """Train, select the best epoch on dev, tune frame thresholds, score test, save. Returns metrics.
-    Each epoch is checkpointed under ``config.output_dir``; ``resume`` continues a killed run from there."""
+    Each epoch is checkpointed under ``config.output_dir``; ``resume`` continues a killed run from there.
+    With ``extra_train`` / ``init_model`` the user's labels join the team corpus (``training.extra``)."""
     started = time.time()
     set_seed(config.seed)
     if config.num_threads:
@@ -296,16 +303,20 @@ def train(config: TrainConfig, log=print, resume: bool = False) -> dict:
     schema = LabelSchema.load(config.schema)
     files = {"train": config.train_file, "dev": config.dev_file} | ({"test": config.test_file} if config.test_file else {})
     splits, counts = load_labelled(files, schema, config.max_train_units, log)
+    team_units = len(splits["train"])
+    data = training_set(config, splits["train"], schema, log)
+    counts["train"] = label_counts(data.units, schema)
 
-    base = resolve_base_model(config.base_model)
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    model = StanceFrameModel.from_base(base, schema, pooling=config.pooling, head_dropout=config.head_dropout,
-                                       kind_prefix=config.kind_prefix)
-    batch_loss = make_batch_loss(Targets.gold(splits["train"], schema), schema, config)
-    metrics = fit(model, tokenizer, splits["train"], batch_loss, splits["dev"], schema, config, config.max_length, log,
+    model, tokenizer, max_length, inherited = start_model(config, schema)
+    batch_loss = make_batch_loss(Targets.gold(data.rows, schema), schema, config)
+    metrics = fit(model, tokenizer, data.rows, batch_loss, splits["dev"], schema, config, max_length, log,
                   checkpoint=checkpoint_path(config.output_dir), resume=resume)
     metrics["train_seconds"] = time.time() - started
-    settings = config.to_dict() | {f"{split}_file_resolved": str(Path(path).resolve()) for split, path in files.items()} | {
-                                   "provenance": provenance({"schema": schema_file(config.schema), **files})}
-    return finish(model, tokenizer, splits, schema, settings, metrics, counts, config.output_dir, config.max_length,
-                  config.eval_max_tokens, log=log)
+    extra_files = {f"train_extra{i}": entry["path"] for i, entry in enumerate(data.files, 1)}
+    settings = config.to_dict() | inherited | {
+        f"{split}_file_resolved": str(Path(path).resolve()) for split, path in files.items()} | {
+        "extra_train_files": data.files,
+        "provenance": provenance({"schema": schema_file(config.schema), **files, **extra_files})}
+    return finish(model, tokenizer, splits, schema, settings, metrics, counts, config.output_dir, max_length,
+                  config.eval_max_tokens, card_extra=data.card(config, team_units), log=log,
+                  precisions=config.reduced_precisions)
