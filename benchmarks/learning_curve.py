@@ -183,7 +183,15 @@ def main(argv=None) -> int:
         return 0
     import torch
 
+    threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
+    try:
+        return run_curve(args, gold_path)
+    finally:
+        torch.set_num_threads(threads)  # a caller in the same process (the tests) keeps its own thread count
+
+
+def run_curve(args, gold_path: Path) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     classifier = Classifier(args.default, precision="fp32")
