@@ -81,8 +81,10 @@ def _bootstrap_class():
         def aggregation_fit(self, classif_predictions, labels):
             rng = np.random.default_rng(self.random_state)
             self.quantifiers = []
+            by_class = [np.flatnonzero(labels == c) for c in np.unique(labels)]
             for _ in range(self.n_train_samples):
-                idx = rng.integers(0, len(labels), len(labels))
+                # resampled within each true label, so no label goes missing from a resample of a small gold set
+                idx = np.concatenate([rng.choice(members, len(members)) for members in by_class])
                 quantifier = copy.deepcopy(self.quantifier)
                 quantifier.aggregation_fit(classif_predictions[idx], labels[idx])
                 self.quantifiers.append(quantifier)
@@ -104,6 +106,9 @@ class ShareEstimator:
     def fit(cls, gold_p: np.ndarray, gold_y, method: str = DEFAULT_METHOD, gold_samples: int = GOLD_SAMPLES,
             corpus_samples: int = CORPUS_SAMPLES, seed: int = 0) -> ShareEstimator:
         gold_p, gold_y = np.asarray(gold_p, dtype=np.float64), np.asarray(gold_y)
+        missing = sorted(set(range(gold_p.shape[1])) - set(gold_y.tolist()))
+        if missing:
+            raise ValueError(f"the gold set has no unit of label index {missing}: its share cannot be corrected")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             point = _quantifier(method, gold_p, gold_y)
@@ -140,7 +145,7 @@ class CorpusShares:
     stance_labels: list[str]
     frame_labels: list[str]
     stance: ShareEstimator
-    frames: dict[str, ShareEstimator]
+    frames: dict[str, ShareEstimator | None]
     gold: str
     method: str
 
@@ -153,8 +158,13 @@ class CorpusShares:
         stance_y, frame_y = label_arrays(gold_rows, stance_labels, frame_labels)
         options = {"method": method, "seed": seed, "gold_samples": gold_samples, "corpus_samples": corpus_samples}
         stance = ShareEstimator.fit(gold_stance_p, stance_y, **options)
-        frames = {name: ShareEstimator.fit(binary(np.asarray(gold_frame_p)[:, j]), frame_y[:, j].astype(int), **options)
-                  for j, name in enumerate(frame_labels)}
+        frames = {}
+        for j, name in enumerate(frame_labels):
+            try:
+                frames[name] = ShareEstimator.fit(binary(np.asarray(gold_frame_p)[:, j]), frame_y[:, j].astype(int),
+                                                  **options)
+            except ValueError:
+                frames[name] = None  # never (or always) present in the gold set: reported raw, not corrected
         return cls(stance_labels, frame_labels, stance, frames, gold, method)
 
     def shares(self, rows: list[dict], frames: bool = True) -> dict:
@@ -168,9 +178,13 @@ class CorpusShares:
         if frames:
             out["frames"] = {}
             for name in self.frame_labels:
+                raw = sum(name in r["frames"] for r in rows) / len(rows)
+                if self.frames[name] is None:
+                    out["frames"][name] = {"raw": round(raw, 4), "corrected": None, "low": None, "high": None,
+                                           "note": "the gold set never has it (or always): not corrected"}
+                    continue
                 p = np.array([r["frame_scores"][name] for r in rows], dtype=np.float64)
                 corrected, low, high = self.frames[name].estimate(binary(p))
-                raw = sum(name in r["frames"] for r in rows) / len(rows)
                 out["frames"][name] = _figure(raw, corrected[1], low[1], high[1])
         return out
 

@@ -45,16 +45,22 @@ def test_ensemble_predicts_the_weighted_mean_of_its_members(ensemble, tiny_model
     for member in ("tiny", "tiny-b"):
         if f"members/{member}" in weights:
             assert (out / "members" / member / "model.safetensors").is_file()
-    combined = Classifier(out, precision="fp32").predict_texts(TEXTS)
-    parts = {"members/tiny": Classifier(tiny_model, precision="fp32").predict_texts(TEXTS),
-             "members/tiny-b": Classifier(second_model, precision="fp32").predict_texts(TEXTS)}
-    for i, row in enumerate(combined):
-        expected = sum(w * np.array(list(parts[d][i]["stance_scores"].values())) for d, w in weights.items())
-        np.testing.assert_allclose(list(row["stance_scores"].values()), expected, atol=2e-5)
-        assert row["stance"] == max(row["stance_scores"], key=row["stance_scores"].get)
+    ensemble = Classifier(out, precision="fp32")
+    kinds = ["paragraph"] * len(TEXTS)
+    parts = {"members/tiny": Classifier(tiny_model, precision="fp32").probs(TEXTS, kinds)[0],
+             "members/tiny-b": Classifier(second_model, precision="fp32").probs(TEXTS, kinds)[0]}
+    expected = sum(w * parts[d] for d, w in weights.items())
+    np.testing.assert_allclose(ensemble.probs(TEXTS, kinds)[0], expected, atol=2e-5)
+    # what it writes: the weighted mean, then the ensemble's own calibration (fitted on dev)
+    combined = ensemble.predict_texts(TEXTS)
+    written = [list(row["stance_scores"].values()) for row in combined]
+    np.testing.assert_allclose(written, ensemble.calibration.stance(expected), atol=2e-5)
+    assert all(row["stance"] == max(row["stance_scores"], key=row["stance_scores"].get) for row in combined)
+    # frames are decided on the raw averaged probabilities against the thresholds tuned for them
+    raw_frames = ensemble.probs(TEXTS, kinds)[1]
     thresholds = json.loads((out / "thresholds.json").read_text())
-    assert all(
-        (f in row["frames"]) == (row["frame_scores"][f] >= thresholds[f]) for row in combined for f in thresholds)
+    assert all((f in row["frames"]) == (raw_frames[i][ensemble.frame_labels.index(f)] >= thresholds[f])
+               for i, row in enumerate(combined) for f in thresholds)
 
 
 def test_ensemble_records_its_choice_and_scores(ensemble):

@@ -10,6 +10,7 @@ import base64
 import csv
 import html
 import json
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -292,5 +293,8 @@ def report_predictions(predictions: str | Path, out_dir: str | Path, model: str 
         from stanceframe.classifier import Classifier
         from stanceframe.shares import corpus_shares_for
 
-        shares = corpus_shares_for(Classifier(model, precision=precision), gold, not gold_only, method)
+        try:
+            shares = corpus_shares_for(Classifier(model, precision=precision), gold, not gold_only, method)
+        except (ValueError, StanceframeError) as exc:  # no test split recorded, a stance missing from the gold ...
+            print(f"corrected shares not computed: {exc}", file=sys.stderr)
     return build_report(rows, out_dir, facts=run_facts(predictions, model, errors), shares=shares)

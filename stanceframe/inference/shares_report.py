@@ -51,7 +51,11 @@ def shares_section(rows: list[dict], shares: CorpusShares, out: Path, figure, ta
                  "source": ((lambda r: str(r.get("source") or "(none)")) if has_source else (lambda r: None), True),
                  "date": (lambda r: _period(r.get("date")), True),
                  "document": (lambda r: r["doc_id"], False)}
-    records = group_shares(shares, rows, groupings)
+    try:
+        records = group_shares(shares, rows, groupings)
+    except ValueError as exc:
+        note(SECTION, f"Not computed: {exc}")
+        return
     table(SECTION, COLUMNS, [[r[c] for c in COLUMNS] for r in records if r["grouping"] == "all units"], None)
     from stanceframe.inference.report import write_csv
 

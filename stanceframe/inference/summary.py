@@ -34,6 +34,7 @@ def shares_table(figures: dict) -> str:
         values = figures.get(group) or {}
         width = max([len(k) for k in values] + [10]) + 2
         lines.append(group.rstrip("s").ljust(width) + "raw".rjust(8) + "corrected".rjust(11) + "95% interval".rjust(16))
-        lines += [label.ljust(width) + f"{v['raw']:8.1%}{v['corrected']:11.1%}"
-                  + f"{v['low']:9.1%}–{v['high']:.1%}".rjust(16) for label, v in values.items()]
+        lines += [label.ljust(width) + f"{v['raw']:8.1%}" + (f"{v['corrected']:11.1%}"
+                  + f"{v['low']:9.1%}–{v['high']:.1%}".rjust(16) if v["corrected"] is not None
+                  else "  (not in the gold set: not corrected)") for label, v in values.items()]
     return "\n".join(lines)
