@@ -119,7 +119,7 @@ def markdown(summary: list[dict], goals: dict) -> str:
              "uncertainty − random (stance) | uncertainty beats random? |", "|---|---|---|---|---|---|---|"]
     for row in summary[1:]:
         diff = row.get("uncertainty_minus_random")
-        verdict = "–" if diff is None else ("yes" if diff > 0 else "no")
+        verdict = "–" if diff is None else ("same units" if row["size"] == 0 else "yes" if diff > 0 else "no")
         size = "all" if row["size"] == 0 else str(row["size"])
         lines.append(f"| {size} | {fmt(row.get('random_stance_macro_f1'))} | {fmt(row.get('uncertainty_stance_macro_f1'))}"
                      f" | {fmt(row.get('random_frames_micro_f1'))} | {fmt(row.get('uncertainty_frames_micro_f1'))} | "
