@@ -119,7 +119,7 @@ def markdown(summary: list[dict], goals: dict) -> str:
              "uncertainty − random (stance) | uncertainty beats random? |", "|---|---|---|---|---|---|---|"]
     for row in summary[1:]:
         diff = row.get("uncertainty_minus_random")
-        verdict = "–" if diff is None else ("yes" if diff > 0 else "no")
+        verdict = "–" if diff is None else ("same units" if row["size"] == 0 else "yes" if diff > 0 else "no")
         size = "all" if row["size"] == 0 else str(row["size"])
         lines.append(f"| {size} | {fmt(row.get('random_stance_macro_f1'))} | {fmt(row.get('uncertainty_stance_macro_f1'))}"
                      f" | {fmt(row.get('random_frames_micro_f1'))} | {fmt(row.get('uncertainty_frames_micro_f1'))} | "
@@ -175,6 +175,8 @@ def main(argv=None) -> int:
     parser.add_argument("--replay", type=int, help="override the recipe's replayed team units")
     parser.add_argument("--extra-weight", type=float, help="override the recipe's extra weight")
     parser.add_argument("--quick", action="store_true", help="tiny settings (1 epoch, 8 replayed units), for tests")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs already in OUT/learning_curve.json and do only the missing ones")
     parser.add_argument("--out", default="out/learning_curve", help="folder for learning_curve.json and .md")
     args = parser.parse_args(argv)
     gold_path = Path(args.gold)
@@ -197,18 +199,27 @@ def run_curve(args, gold_path: Path) -> int:
     classifier = Classifier(args.default, precision="fp32")
     gold = load_gold(gold_path, classifier.schema)
     runs, baseline = [], []
+    if args.resume and (out / "learning_curve.json").is_file():
+        done = json.loads((out / "learning_curve.json").read_text(encoding="utf-8"))
+        runs, baseline = done["runs"], done["baseline"]
+        print(f"resumed: {len(runs)} runs already done", flush=True)
     for seed in args.seeds:
         pool, test = halves(gold, seed)
         by_id = {g["id"]: g for g in pool}
-        baseline.append({"seed": seed, "pool": len(pool), "test": len(test), **test_scores(classifier, test)})
+        if not any(b["seed"] == seed for b in baseline):
+            baseline.append({"seed": seed, "pool": len(pool), "test": len(test), **test_scores(classifier, test)})
+        base = next(b for b in baseline if b["seed"] == seed)
         print(f"seed {seed}: pool {len(pool)} units, test {len(test)} units; baseline stance "
-              f"{baseline[-1]['stance_macro_f1']:.3f}, frames {baseline[-1]['frames_micro_f1']:.3f}", flush=True)
+              f"{base['stance_macro_f1']:.3f}, frames {base['frames_micro_f1']:.3f}", flush=True)
         order = {s: [r["id"] for r in select_from_units(unlabelled(pool), classifier, len(pool), s, seed=seed)]
                  for s in STRATEGIES}
         for size in args.sizes:
             for strategy in STRATEGIES:
+                if any((r["seed"], r["size"], r["strategy"]) == (seed, size, strategy) for r in runs):
+                    continue
                 if size == 0 and strategy != STRATEGIES[0]:  # every pool unit: one set, one run, both rows
-                    runs.append({**runs[-1], "strategy": strategy})
+                    same = next(r for r in runs if (r["seed"], r["size"], r["strategy"]) == (seed, 0, STRATEGIES[0]))
+                    runs.append({**same, "strategy": strategy})
                     continue
                 ids = order[strategy][: size or None]
                 result = retrain_and_score(args, [by_id[i] for i in ids], test, seed)

@@ -117,3 +117,9 @@ def test_learning_curve_runs_end_to_end_in_quick_mode(bench, tiny_model, tiny_da
     written = (out / "learning_curve.json").read_text(encoding="utf-8") + table
     assert not [t for t in texts if t in written]  # ids and figures only, never the gold text
     assert "Baseline" in capsys.readouterr().out
+    args = ["--default", str(tiny_model), "--gold", str(gold), "--config", str(REPO / "train/configs/extra.yaml"),
+            "--train-file", str(tiny_data["train"]), "--dev-file", str(tiny_data["dev"]), "--quick", "--out", str(out)]
+    assert bench.main([*args, "--sizes", "2", "0", "4", "--seeds", "0", "--resume"]) == 0  # only size 4 is new
+    again = json.loads((out / "learning_curve.json").read_text(encoding="utf-8"))
+    assert again["runs"][:4] == record["runs"] and [r["size"] for r in again["runs"][4:]] == [4, 4]
+    assert "resumed: 4 runs already done" in capsys.readouterr().out
