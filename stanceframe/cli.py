@@ -11,8 +11,6 @@ from stanceframe.errors import InputError, StanceframeError
 from stanceframe.precision import DEFAULT_PRECISION, PRECISION_HELP, PRECISIONS
 from stanceframe.resources import DEFAULT_SCHEMA
 
-DEFAULT_CODEBOOK = "../shared/codebook.md"
-
 
 def cmd_labels_check(args) -> int:
     from stanceframe.data import check_labels, counts_table, split_files
@@ -81,42 +79,6 @@ def cmd_labels_from_review(args) -> int:
     return 0
 
 
-def cmd_labels_export(args) -> int:
-    from stanceframe.annotation.exchange import export_units
-    from stanceframe.schema import LabelSchema
-
-    written = export_units(args.units, args.out, args.format, LabelSchema.load(args.schema), labels=args.labels)
-    print(f"{written['units']} units written ({args.labels}): {', '.join(written['files'])}")
-    if written.get("categories"):
-        print(f"doccano categories to create: {' '.join(written['categories'])}")
-    return 0
-
-
-def cmd_labels_import(args) -> int:
-    from stanceframe.annotation.exchange import import_units, write_imported
-    from stanceframe.schema import LabelSchema
-
-    units, problems, unlabelled = import_units(args.file, args.format, LabelSchema.load(args.schema))
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
-    if problems:
-        print(f"{len(problems)} problem(s) found; nothing written", file=sys.stderr)
-        return 1
-    print(f"{write_imported(units, args.out)} labelled units written to {args.out}"
-          + (f" ({unlabelled} not labelled, left out)" if unlabelled else ""))
-    return 0
-
-
-def cmd_annotate(args) -> int:
-    from stanceframe.annotation.server import AnnotationSession, serve
-    from stanceframe.schema import LabelSchema
-
-    session = AnnotationSession(args.queue, args.out, LabelSchema.load(args.schema), codebook=args.codebook,
-                                warn=lambda m: print(f"warning: {m}", file=sys.stderr))
-    serve(session, port=args.port, open_browser=not args.no_browser, log=lambda m: print(m, flush=True))
-    return 0
-
-
 def cmd_segment(args) -> int:
     from stanceframe.inputs import write_units
 
@@ -162,19 +124,6 @@ def cmd_classify(args) -> int:
     print(counts.closing_line())
     if counts.skipped and errors_file:
         print(f"skipped inputs are listed in {errors_file}")
-    return 0
-
-
-def cmd_select(args) -> int:
-    from stanceframe.classifier import Classifier
-    from stanceframe.selection import select_units
-
-    classifier = Classifier(args.model, num_threads=args.threads, precision=args.precision)
-    rows = select_units(args.paths, classifier, args.n, args.strategy, out=args.out, seed=args.seed,
-                        labelled=args.labelled, documents=args.documents, text_column=args.text_column,
-                        on_error=args.on_error)
-    docs = len({row["doc_id"] for row in rows})
-    print(f"{len(rows)} units from {docs} documents queued in {args.out} ({args.strategy})")
     return 0
 
 
@@ -265,39 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
     p.set_defaults(func=cmd_labels_from_review)
 
-    def add_share_options(p):
-        p.add_argument("--model", default="models/default", help="the model that made the predictions")
+    def add_share_options(p, model_default="models/default", model_help="the model that made the predictions"):
+        p.add_argument("--model", default=model_default, help=model_help)
         p.add_argument("--gold", help="your own gold units for the share correction (pooled with the model's test "
                                       "split unless --gold-only); your own material is what makes it right")
         p.add_argument("--gold-only", action="store_true", help="correct with --gold alone, not pooled")
         p.add_argument("--method", choices=["kdey", "pacc", "acc", "pcc", "cc"], default="kdey",
                        help="quantification method of the corrected share (quapy; default kdey)")
         p.add_argument("--precision", choices=PRECISIONS, default="fp32", help="precision the gold units are scored in")
-
-    an = sub.add_parser("annotate", help="label units in a local web page (keyboard first, saves every answer)")
-    an.add_argument("queue", help="units to label, .jsonl (a 'select' queue, 'classify' predictions, ...)")
-    an.add_argument("--out", required=True, help="annotated .jsonl the answers are appended to (resumed if present)")
-    an.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
-    an.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
-    an.add_argument("--codebook", default=DEFAULT_CODEBOOK,
-                    help="codebook text shown with '?' (default: %(default)s, skipped when absent)")
-    an.add_argument("--no-browser", action="store_true", help="print the address instead of opening a browser")
-    an.set_defaults(func=cmd_annotate)
-
-    p = labels_sub.add_parser("export", help="units for Label Studio or doccano (model suggestions or labels)")
-    p.add_argument("units", help=".jsonl of units: a 'select' queue, 'classify' predictions or an annotated file")
-    p.add_argument("--format", required=True, choices=["label-studio", "doccano"], help="the tool")
-    p.add_argument("--out", required=True, help="tasks .json (Label Studio; its config .xml goes beside) or .jsonl")
-    p.add_argument("--labels", choices=["predictions", "annotations"], default="predictions",
-                   help="send stance/frames as the model's suggestion (default) or as finished labels")
-    p.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
-    p.set_defaults(func=cmd_labels_export)
-    p = labels_sub.add_parser("import", help="a Label Studio JSON or doccano JSONL export as annotated units")
-    p.add_argument("file", help="the tool's export")
-    p.add_argument("--format", required=True, choices=["label-studio", "doccano"], help="the tool")
-    p.add_argument("--out", required=True, help="annotated .jsonl to write")
-    p.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
-    p.set_defaults(func=cmd_labels_import)
 
     def add_input_options(p):
         p.add_argument("paths", nargs="+", help="documents (.txt), folders, or tables (.jsonl/.csv/.parquet)")
@@ -351,22 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--ray-actors", type=int, default=2, help="classifier actors (each holds one model)")
     cl.set_defaults(func=cmd_classify)
 
-    se = sub.add_parser("select", help="pick the units most worth labelling next into an annotation queue")
-    add_input_options(se)
-    se.add_argument("--model", default="models/default", help="trained model directory")
-    se.add_argument("--n", type=int, required=True, help="units to queue")
-    se.add_argument("--strategy", choices=["uncertainty", "random", "diverse"], default="uncertainty",
-                    help="uncertainty: least sure first (stance margin and frame closeness to threshold); random: "
-                         "seeded; diverse: round-robin over predicted stances and documents, least sure first")
-    se.add_argument("--out", required=True, help="queue .jsonl (units already in it are skipped; picks are appended)")
-    se.add_argument("--seed", type=int, default=0, help="seed of the random strategy")
-    se.add_argument("--labelled", nargs="+", action="extend", default=[], metavar="FILE",
-                    help="labelled .jsonl files whose units (by id or normalised text) are not picked again")
-    se.add_argument("--threads", type=int, default=0, help="torch threads (0 = one per core)")
-    se.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION, help="as for classify")
-    se.add_argument("--on-error", choices=["skip", "fail"], default="skip",
-                    help="skip unreadable inputs (listed on stderr with file and line), or stop at the first")
-    se.set_defaults(func=cmd_select)
+    from stanceframe.cli_annotation import add_annotation_commands
+
+    add_annotation_commands(sub, labels_sub, add_input_options)
 
     sm = sub.add_parser("summary", help="print stance and frame counts of a predictions file")
     sm.add_argument("predictions", help="output of 'stanceframe classify' (.jsonl, .csv or .parquet)")
@@ -378,13 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="an HTML report (figures and tables) of a predictions file")
     rp.add_argument("predictions", help="output of 'stanceframe classify' (.jsonl, .csv or .parquet)")
     rp.add_argument("--out", required=True, help="folder for report.html, PNG figures and CSV tables")
-    rp.add_argument("--model", help="the model that made the predictions: run facts, and shares corrected for its "
-                                    "errors with 95%% intervals (gold: its test split, pooled with --gold)")
-    rp.add_argument("--gold", help="your own gold units for the share correction")
-    rp.add_argument("--gold-only", action="store_true", help="correct with --gold alone, not pooled")
-    rp.add_argument("--method", choices=["kdey", "pacc", "acc", "pcc", "cc"], default="kdey",
-                    help="quantification method of the corrected shares (quapy)")
-    rp.add_argument("--precision", choices=PRECISIONS, default="fp32", help="precision the gold units are scored in")
+    add_share_options(rp, None, "the model that made the predictions: run facts, and shares corrected for its "
+                                "errors with 95%% intervals (gold: its test split, pooled with --gold)")
     rp.add_argument("--errors", help="the run's errors file (default: beside the predictions)")
     rp.set_defaults(func=cmd_report)
 
