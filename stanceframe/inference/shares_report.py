@@ -48,8 +48,10 @@ def shares_section(rows: list[dict], shares: CorpusShares, out: Path, figure, ta
 
     groupings = {"all units": (lambda r: "all units", True),
                  "kind": (lambda r: "comment" if r["kind"] == "comment" else "article text", True),
-                 "source": ((lambda r: str(r.get("source") or "(none)")) if has_source else (lambda r: None), True),
-                 "date": (lambda r: _period(r.get("date")), True),
+                 # frames (one correction each) only overall and by kind: per source, date and document they would
+                 # cost ten times as long, and those groups are small
+                 "source": ((lambda r: str(r.get("source") or "(none)")) if has_source else (lambda r: None), False),
+                 "date": (lambda r: _period(r.get("date")), False),
                  "document": (lambda r: r["doc_id"], False)}
     try:
         records = group_shares(shares, rows, groupings)
@@ -68,6 +70,6 @@ def shares_section(rows: list[dict], shares: CorpusShares, out: Path, figure, ta
                                out / f"shares_{grouping.replace(' ', '_')}.png")
             figure(SECTION, path, f"Corrected stance shares ({grouping}) with 95% intervals")
     note(SECTION, f"Corrected with {shares.method} (quapy) on {shares.gold} ({shares.stance.gold_n} gold units); the "
-         "intervals resample the gold units and the corpus units. Every grouping (kind, source, date, documents of "
-         f"at least 10 units) with frames: {CSV_NAME}. With your own gold units (--gold) the correction follows "
+         "intervals resample the gold units and the corpus units. Every grouping (stance and frames overall and by "
+         f"kind; stance by source, date and document of at least 10 units): {CSV_NAME}. With your own gold units (--gold) the correction follows "
          "your material.")
