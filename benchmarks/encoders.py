@@ -29,6 +29,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import real_gold_or_skip  # noqa: E402
+
 from stanceframe import Classifier  # noqa: E402
 from stanceframe.data import load_gold  # noqa: E402
 from stanceframe.ensemble import is_ensemble, read_members  # noqa: E402
@@ -185,9 +188,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=42, help="seed of the samples and of adapt")
     parser.add_argument("--out", default="out/bench_encoders", help="work folder (adapted models, caches, JSON)")
     args = parser.parse_args(argv)
-    gold_path = Path(args.gold)
-    if not gold_path.is_file():
-        print(f"skipped: {gold_path} not found (the real gold units live in ../shared beside the clone; pass --gold)")
+    gold_path = real_gold_or_skip(args.gold)
+    if gold_path is None:
         return 0
     Path(args.out).mkdir(parents=True, exist_ok=True)
     probe = Classifier(args.default, precision="fp32")

@@ -28,6 +28,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import real_gold_or_skip  # noqa: E402
+
 from stanceframe.classifier import Classifier  # noqa: E402
 from stanceframe.data import load_gold  # noqa: E402
 from stanceframe.evaluation import label_arrays, score  # noqa: E402
@@ -179,9 +182,8 @@ def main(argv=None) -> int:
                         help="keep the runs already in OUT/learning_curve.json and do only the missing ones")
     parser.add_argument("--out", default="out/learning_curve", help="folder for learning_curve.json and .md")
     args = parser.parse_args(argv)
-    gold_path = Path(args.gold)
-    if not gold_path.is_file():
-        print(f"skipped: {gold_path} not found (the real gold units live in ../shared beside the clone; pass --gold)")
+    gold_path = real_gold_or_skip(args.gold)
+    if gold_path is None:
         return 0
     import torch
 

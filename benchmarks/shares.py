@@ -24,6 +24,8 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import real_gold_or_skip  # noqa: E402
 
 from stanceframe.calibration import Calibration, expected_calibration_error  # noqa: E402
 from stanceframe.classifier import Classifier  # noqa: E402
@@ -162,8 +164,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-intervals", action="store_true", help="skip the bootstrap intervals (faster)")
     parser.add_argument("--out", default="out/bench_shares")
     args = parser.parse_args(argv)
-    if not Path(args.gold).is_file():
-        print(f"skipped: {args.gold} not found (realdev2 lives in ../shared beside the clone)")
+    if real_gold_or_skip(args.gold) is None:
         return 0
     started = time.time()
     result = run(args.model, args.gold, args.splits, Path(args.out), intervals=not args.no_intervals)

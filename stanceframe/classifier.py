@@ -123,8 +123,7 @@ class Classifier:
     def rows(self, units: list[dict], stance_p, frame_p, truncated: list[bool]) -> list[dict]:
         """Prediction rows from the model's raw probabilities (what ``predict`` returns)."""
         stances, frames = decide(stance_p, frame_p, self.stance_labels, self.frame_labels, self.thresholds)
-        if self.calibration is not None:
-            stance_p, frame_p = self.calibration.stance(stance_p), self.calibration.frames_of(frame_p, self.frame_labels)
+        stance_p, frame_p = self.calibrated(stance_p, frame_p)
         sets = self.conformal.sets(stance_p) if self.conformal is not None else None
         rows = []
         for i, unit in enumerate(units):
@@ -146,9 +145,13 @@ class Classifier:
     def calibrated_probs(self, texts: list[str], kinds: list[str | None]):
         """Stance and frame probabilities as ``predict`` writes them (calibrated where the model has a calibration)."""
         stance_p, frame_p, _ = self.probs(texts, kinds)
-        if self.calibration is not None:
-            stance_p, frame_p = self.calibration.stance(stance_p), self.calibration.frames_of(frame_p, self.frame_labels)
-        return stance_p, frame_p
+        return self.calibrated(stance_p, frame_p)
+
+    def calibrated(self, stance_p, frame_p):
+        """Raw probabilities through the model's calibration (unchanged for a model saved without one)."""
+        if self.calibration is None:
+            return stance_p, frame_p
+        return self.calibration.stance(stance_p), self.calibration.frames_of(frame_p, self.frame_labels)
 
     def with_coverage(self, coverage: float, gold_rows: list[dict], source: str) -> Classifier:
         """Add to every prediction the smallest set of stances that holds the true one with probability

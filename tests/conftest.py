@@ -127,3 +127,13 @@ def second_model(tiny_base, tiny_data, tmp_path_factory) -> Path:
 def read_jsonl(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def load_benchmark(name: str):
+    """A script under benchmarks/ imported as a module (its ``main`` and helpers), for the tests."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

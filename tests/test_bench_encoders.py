@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
-from conftest import REPO
+from conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_encoders", REPO / "benchmarks" / "encoders.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("encoders")
 
 
 def test_bench_encoders_skips_cleanly_without_the_real_gold_file(bench, tiny_model, tmp_path, capsys):
@@ -30,9 +25,7 @@ def test_bench_encoders_folds_split_documents_not_units(bench):
 
 
 def test_error_table_counts_types_rules_and_kinds():
-    spec = importlib.util.spec_from_file_location("error_types", REPO / "benchmarks" / "error_types.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("error_types")
     types = [{"id": "a", "type": "rule8", "rule": 8}, {"id": "b", "type": "sarcasm", "rule": 0},
              {"id": "c", "type": "rule8", "rule": 8}, {"id": "d", "type": "rule8", "rule": 2}]
     gold = {"a": {"kind": "comment", "hard": True}, "b": {"kind": "comment", "hard": False},

@@ -3,11 +3,10 @@ bad label files name file:line; the learning-curve benchmark skips cleanly and r
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
-from conftest import REPO, SCHEMA_PATH, make_rows, read_jsonl, tiny_config, write_jsonl
+from conftest import REPO, SCHEMA_PATH, load_benchmark, make_rows, read_jsonl, tiny_config, write_jsonl
 
 from stanceframe.cli import build_parser, main
 from stanceframe.errors import LabelFileError
@@ -87,10 +86,7 @@ def test_a_bad_extra_label_file_errors_with_file_and_line(tiny_base, tiny_data, 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("learning_curve", REPO / "benchmarks" / "learning_curve.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("learning_curve")
 
 
 def test_learning_curve_skips_cleanly_without_the_gold_file(bench, tmp_path, capsys):
