@@ -26,8 +26,9 @@ def model_card(schema: LabelSchema, settings: dict, metrics: dict, data_counts: 
         "",
         f"- Base encoder: `{settings.get('base_model')}` (pooling: {settings.get('pooling')}, "
         f"max length {settings.get('max_length')} tokens, kind prefix: {settings.get('kind_prefix')})",
-        f"- Trained on: `{settings.get('train_file')}` ({data_counts.get('train', {}).get('units', '?')} units, "
-        f"{data_counts.get('train', {}).get('documents', '?')} documents); dev `{settings.get('dev_file')}`",
+        f"- Trained on: {data_counts.get('train', {}).get('units', '?')} units in "
+        f"{data_counts.get('train', {}).get('documents', '?')} documents, from `{settings.get('train_file')}`"
+        f"{' and the extra labels below' if settings.get('extra_train') else ''}; dev `{settings.get('dev_file')}`",
         f"- Seed {settings.get('seed')}, {metrics.get('epochs_run', '?')} epochs run, best epoch "
         f"{metrics.get('best_epoch', '?')}, training time {metrics.get('train_seconds', 0):.0f} s "
         f"({metrics.get('train_precision', 'fp32')} arithmetic)",

@@ -36,7 +36,7 @@ def test_extra_labels_join_the_team_corpus_and_are_named(tiny_base, tiny_data, e
     assert args["provenance"]["data_sha256"]["train_extra1"]["sha256"] == sha256_file(extra_file)
     card = (out / "README.md").read_text(encoding="utf-8")
     assert str(extra_file) in card and "5 units, weight 2" in card
-    assert "(17 units," in card  # 12 team units + 5 extra, each counted once
+    assert "Trained on: 17 units in" in card and "and the extra labels below" in card  # 12 team + 5 extra, once each
     assert (out / "model.safetensors").is_file() and (out / "thresholds.json").is_file()
     assert read_json(out / "metrics.json")["inference_precisions"] == ["fp32"]
 
@@ -50,7 +50,7 @@ def test_continuing_a_model_replays_a_sample_of_the_team_corpus(tiny_model, tiny
                                    progress=False, reduced_precisions=False)
     train(config, **QUIET)
     card = (out / "README.md").read_text(encoding="utf-8")
-    assert "(9 units," in card and "Team units replayed: 4 of 12" in card and f"`{tiny_model}`" in card
+    assert "Trained on: 9 units in" in card and "Team units replayed: 4 of 12" in card and f"`{tiny_model}`" in card
     args = read_json(out / "training_args.json")
     assert args["max_length"] == 64 and args["init_model"] == str(tiny_model)  # the continued model's length
     assert read_json(tiny_model / "training_args.json")["base_model"] == args["base_model"]
