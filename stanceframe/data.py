@@ -38,6 +38,20 @@ def read_jsonl_rows(path: Path) -> list[tuple[int, dict]]:
     return rows
 
 
+def unit_field_problems(obj: dict) -> list[str]:
+    """What is wrong with a unit's id, doc_id, text, kind and author (the fields every unit file shares);
+    ``obj`` has at least the keys id, doc_id, kind and text."""
+    problems = [f"'{key}' must be a non-empty string" for key in ("id", "doc_id")
+                if not isinstance(obj[key], str) or not obj[key].strip()]
+    if not isinstance(obj["text"], str) or not obj["text"].strip():
+        problems.append(f"empty text in unit {obj['id']!r}")
+    if obj["kind"] not in UNIT_KINDS:
+        problems.append(f"unknown kind {obj['kind']!r} (expected one of: {', '.join(UNIT_KINDS)})")
+    if obj.get("author") is not None and not isinstance(obj["author"], str):
+        problems.append("'author' must be a string or null")
+    return problems
+
+
 def validate_unit(obj: dict, schema: LabelSchema, path: Path, lineno: int) -> list[LabelFileError]:
     """Every problem with one annotated unit, as errors naming file and line."""
     errors = []
@@ -49,13 +63,8 @@ def validate_unit(obj: dict, schema: LabelSchema, path: Path, lineno: int) -> li
     if missing:
         err(f"missing key(s): {', '.join(missing)}")
         return errors
-    for key in ("id", "doc_id"):
-        if not isinstance(obj[key], str) or not obj[key].strip():
-            err(f"'{key}' must be a non-empty string")
-    if not isinstance(obj["text"], str) or not obj["text"].strip():
-        err(f"empty text in unit {obj['id']!r}")
-    if obj["kind"] not in UNIT_KINDS:
-        err(f"unknown kind {obj['kind']!r} (expected one of: {', '.join(UNIT_KINDS)})")
+    for message in unit_field_problems(obj):
+        err(message)
     if obj["stance"] not in schema.stance_names:
         err(f"unknown stance label {obj['stance']!r} (expected one of: {', '.join(schema.stance_names)})")
     frames = obj["frames"]
@@ -67,9 +76,6 @@ def validate_unit(obj: dict, schema: LabelSchema, path: Path, lineno: int) -> li
             err(f"unknown frame label(s) {', '.join(map(repr, unknown))}")
         if len(set(frames)) != len(frames):
             err("a frame label is listed twice")
-    author = obj.get("author")
-    if author is not None and not isinstance(author, str):
-        err("'author' must be a string or null")
     return errors
 
 

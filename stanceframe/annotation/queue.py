@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stanceframe.data import read_jsonl_rows
+from stanceframe.data import read_jsonl_rows, unit_field_problems
 from stanceframe.errors import LabelFileError
-from stanceframe.schema import UNIT_KINDS, LabelSchema
+from stanceframe.schema import LabelSchema
 
 QUEUE_KEYS = ("id", "doc_id", "kind", "text")
 CONTEXT_RADIUS = 2  # neighbouring units of the same document shown on each side
@@ -47,14 +47,9 @@ def check_queue_unit(obj: dict, schema: LabelSchema, path: Path, lineno: int) ->
     for key in ("id", "doc_id"):
         if isinstance(unit[key], int) and not isinstance(unit[key], bool):
             unit[key] = str(unit[key])
-        if not isinstance(unit[key], str) or not unit[key].strip():
-            fail(f"'{key}' must be a non-empty string")
-    if not isinstance(unit["text"], str) or not unit["text"].strip():
-        fail(f"empty text in unit {unit['id']!r}")
-    if unit["kind"] not in UNIT_KINDS:
-        fail(f"unknown kind {unit['kind']!r} (expected one of: {', '.join(UNIT_KINDS)})")
-    if unit.get("author") is not None and not isinstance(unit["author"], str):
-        fail("'author' must be a string or null")
+    problems = unit_field_problems(unit)
+    if problems:
+        fail(problems[0])
     stance = unit.get("stance")
     if stance is not None and stance not in schema.stance_names:
         fail(f"suggested stance {stance!r} is not a label of the schema (expected one of: "
