@@ -1,4 +1,5 @@
-"""The annotation-loop commands of ``stanceframe``: select, annotate, labels export / import (thin handlers)."""
+"""The annotation-loop commands of ``stanceframe``: select, annotate, labels export / import, and the double
+annotation of new labels: labels blind / disagreements / adjudicate (thin handlers)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,59 @@ def cmd_labels_import(args) -> int:
     return 0
 
 
+def _units(path, schema):
+    from stanceframe.data import load_annotated
+
+    return [{k: v for k, v in row.items() if k != "_line"} for row in load_annotated(path, schema)[0]]
+
+
+def cmd_labels_blind(args) -> int:
+    from stanceframe.double_annotation import blind_units
+    from stanceframe.jsonl import write_jsonl
+    from stanceframe.schema import LabelSchema
+
+    n = write_jsonl(args.out, blind_units(_units(args.first, LabelSchema.load(args.schema))))
+    print(f"{n} units without labels written to {args.out}: give them to a second annotator who has not seen the "
+          "first labels")
+    return 0
+
+
+def cmd_labels_disagreements(args) -> int:
+    from stanceframe.corpus_stats import agreement
+    from stanceframe.double_annotation import disagreements, load_labelling
+    from stanceframe.jsonl import write_jsonl
+    from stanceframe.schema import LabelSchema
+
+    schema = LabelSchema.load(args.schema)
+    first, second = _units(args.first, schema), load_labelling(args.second, schema)
+    rows = disagreements(first, second, args.second, seed=args.seed)
+    figures = agreement(schema, first, [second[u["id"]] for u in first])
+    write_jsonl(args.out, rows)
+    print(f"{len(first)} units; stance Cohen's kappa {figures['stance_cohen_kappa']:.3f}, frames Krippendorff's "
+          f"alpha (MASI) {figures['frames_krippendorff_alpha_masi']:.3f}; {len(rows)} disagreement(s) written to "
+          f"{args.out} (the two labellings as A and B in random order)")
+    return 0
+
+
+def cmd_labels_adjudicate(args) -> int:
+    from stanceframe.double_annotation import adjudicate, drop_near_duplicates, load_decisions, load_labelling
+    from stanceframe.jsonl import write_jsonl
+    from stanceframe.schema import LabelSchema
+
+    schema = LabelSchema.load(args.schema)
+    first, second = _units(args.first, schema), load_labelling(args.second, schema)
+    final, counts = adjudicate(first, second, load_decisions(args.decisions, schema), args.decisions, args.second)
+    existing = [row for path in args.against for row in _units(path, schema)]
+    final, dropped = drop_near_duplicates(final, existing)
+    for new_id, kept_id, jaccard in dropped:
+        print(f"near-duplicate left out: {new_id} ~ {kept_id} (Jaccard {jaccard:.2f})")
+    write_jsonl(args.out, final)
+    print(f"{len(final)} units written to {args.out} ({counts['agreed']} agreed; decisions: {counts['keep']} keep, "
+          f"{counts['rewrite']} rewrite, {counts['drop']} drop; {len(dropped)} near-duplicate(s) left out); "
+          "'stanceframe labels split' puts them into train/dev/test by document")
+    return 0
+
+
 def cmd_annotate(args) -> int:
     from stanceframe.annotation.server import AnnotationSession, serve
     from stanceframe.schema import LabelSchema
@@ -60,7 +114,7 @@ def cmd_select(args) -> int:
 
 
 def add_annotation_commands(sub, labels_sub, add_input_options) -> None:
-    """Register select, annotate, labels export and labels import on the main parser's subcommands."""
+    """Register select, annotate and labels export / import / blind / disagreements / adjudicate."""
     an = sub.add_parser("annotate", help="label units in a local web page (keyboard first, saves every answer)")
     an.add_argument("queue", help="units to label, .jsonl (a 'select' queue, 'classify' predictions, ...)")
     an.add_argument("--out", required=True, help="annotated .jsonl the answers are appended to (resumed if present)")
@@ -85,6 +139,30 @@ def add_annotation_commands(sub, labels_sub, add_input_options) -> None:
     p.add_argument("--out", required=True, help="annotated .jsonl to write")
     p.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
     p.set_defaults(func=cmd_labels_import)
+
+    p = labels_sub.add_parser("blind", help="strip the labels of new units for a blind second annotator")
+    p.add_argument("first", help="annotated .jsonl: the first pass (the writer's or first annotator's labels)")
+    p.add_argument("--out", required=True, help=".jsonl of id, doc_id, kind, author and text to write")
+    p.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
+    p.set_defaults(func=cmd_labels_blind)
+    p = labels_sub.add_parser("disagreements", help="agreement of two passes and the units they disagree on")
+    p.add_argument("first", help="annotated .jsonl: the first pass")
+    p.add_argument("second", help=".jsonl of the blind pass: id, stance, frames (optional hard, note) per unit")
+    p.add_argument("--out", required=True, help=".jsonl of the disagreements, labellings as A/B, to adjudicate")
+    p.add_argument("--seed", type=int, default=0, help="seed of the A/B order")
+    p.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
+    p.set_defaults(func=cmd_labels_disagreements)
+    p = labels_sub.add_parser("adjudicate", help="settle the disagreements and write the final units")
+    p.add_argument("first", help="annotated .jsonl: the first pass")
+    p.add_argument("second", help=".jsonl of the blind pass")
+    p.add_argument("--decisions", required=True,
+                   help=".jsonl, one line per disagreement: id, action (keep/rewrite/drop), stance, frames, text "
+                        "(for a rewrite), hard, reason")
+    p.add_argument("--out", required=True, help="annotated .jsonl of the final units")
+    p.add_argument("--against", nargs="+", action="extend", default=[], metavar="FILE",
+                   help="annotated files already in the corpus: new units too close to one of them are left out")
+    p.add_argument("--schema", default=DEFAULT_SCHEMA, help="label schema file")
+    p.set_defaults(func=cmd_labels_adjudicate)
 
     se = sub.add_parser("select", help="pick the units most worth labelling next into an annotation queue")
     add_input_options(se)
