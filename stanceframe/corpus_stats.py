@@ -19,37 +19,36 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
 def cohen_kappa(a: list, b: list) -> float:
-    """Cohen's kappa of two coders over the same units."""
-    n = len(a)
-    if n == 0:
+    """Cohen's kappa of two coders over the same units (scikit-learn); 1 when both give one same label throughout."""
+    if not a:
         return float("nan")
-    observed = sum(x == y for x, y in zip(a, b)) / n
-    ca, cb = Counter(a), Counter(b)
-    expected = sum(ca[k] * cb[k] for k in set(ca) | set(cb)) / (n * n)
-    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
+    if list(a) == list(b):
+        return 1.0  # scikit-learn's kappa is undefined (0/0) when chance agreement is 1
+    from sklearn.metrics import cohen_kappa_score
+
+    return float(cohen_kappa_score(a, b))
 
 
 def masi_distance(a: frozenset, b: frozenset) -> float:
-    """MASI distance between two label sets (Passonneau 2006); 0 for two empty sets."""
+    """MASI distance between two label sets (Passonneau 2006; NLTK's): 0 for two equal sets, two empty ones too."""
     if a == b:
-        return 0.0
-    union = len(a | b)
-    jaccard = len(a & b) / union
-    monotonicity = 2 / 3 if (a <= b or b <= a) else (1 / 3 if a & b else 0.0)
-    return 1 - jaccard * monotonicity
+        return 0.0  # NLTK's divides by the size of the union, which is 0 for two empty sets
+    from nltk.metrics.distance import masi_distance as nltk_masi
+
+    return float(nltk_masi(set(a), set(b)))
 
 
 def krippendorff_alpha(pairs: list[tuple], distance) -> float:
-    """Krippendorff's alpha for two coders with no missing values, under any distance function."""
+    """Krippendorff's alpha of two coders with no missing values, under any distance (NLTK's AnnotationTask)."""
     values = [v for pair in pairs for v in pair]
     if len(values) < 2:
         return float("nan")
-    observed = float(np.mean([distance(a, b) for a, b in pairs]))
-    counts = Counter(values)
-    kinds = list(counts)
-    total = len(values)
-    expected = sum(counts[x] * counts[y] * distance(x, y) for x in kinds for y in kinds) / (total * (total - 1))
-    return 1.0 if expected == 0 else 1 - observed / expected
+    if all(distance(a, b) == 0 for a, b in pairs):
+        return 1.0  # no observed disagreement (NLTK's alpha is 0/0 when every value is the same)
+    from nltk.metrics.agreement import AnnotationTask
+
+    data = [(coder, str(item), value) for item, pair in enumerate(pairs) for coder, value in zip(("1", "2"), pair)]
+    return float(AnnotationTask(data=data, distance=distance).alpha())
 
 
 def agreement(schema: LabelSchema, first: list[dict], second: list[dict]) -> dict:
