@@ -46,35 +46,42 @@ def _labels_problem(obj: dict, schema: LabelSchema) -> str | None:
     return None
 
 
-def load_labelling(path: str | Path, schema: LabelSchema) -> dict[str, dict]:
-    """A pass's labels by unit id (``id``, ``stance``, ``frames``, optional ``hard`` and ``note``); the first bad
-    line raises an error naming the file and line."""
+def _read_by_id(path: str | Path, problem_of, what: str) -> dict[str, dict]:
+    """The lines of a JSON Lines file by their ``id``; ``problem_of(line)`` names what is wrong with one (or None).
+    The first bad line raises an error naming the file and line."""
     path, out = Path(path), {}
     for lineno, obj in read_jsonl_rows(path):
         if not isinstance(obj.get("id"), str) or not obj["id"].strip():
             raise LabelFileError(path, "'id' must be a non-empty string", lineno)
-        problem = _labels_problem(obj, schema)
+        problem = problem_of(obj) or (f"is {what} twice" if obj["id"] in out else None)
         if problem:
             raise LabelFileError(path, f"unit {obj['id']!r}: {problem}", lineno)
-        if obj["id"] in out:
-            raise LabelFileError(path, f"unit {obj['id']!r} is labelled twice", lineno)
         out[obj["id"]] = obj | {"_line": lineno}
     return out
+
+
+def load_labelling(path: str | Path, schema: LabelSchema) -> dict[str, dict]:
+    """A pass's labels by unit id (``id``, ``stance``, ``frames``, optional ``hard`` and ``note``)."""
+    return _read_by_id(path, lambda obj: _labels_problem(obj, schema), "labelled")
 
 
 def _differ(a: dict, b: dict) -> bool:
     return a["stance"] != b["stance"] or set(a["frames"]) != set(b["frames"])
 
 
-def _check_same_units(first: list[dict], second: dict[str, dict], second_path: str | Path) -> None:
-    missing = [u["id"] for u in first if u["id"] not in second]
+def _check_ids(first: list[dict], lines: dict[str, dict], path: str | Path, wanted: list[str], what: str) -> None:
+    """Every id in ``wanted`` has a line in ``lines`` (read from ``path``), and every line is a first-pass unit."""
+    missing = [i for i in wanted if i not in lines]
     if missing:
-        raise LabelFileError(second_path, f"{len(missing)} unit(s) of the first pass have no second label, "
-                                          f"e.g. {', '.join(map(repr, missing[:3]))}")
+        raise LabelFileError(path, f"{len(missing)} {what}, e.g. {', '.join(map(repr, missing[:3]))}")
     known = {u["id"] for u in first}
-    extra = [i for i in second if i not in known]
-    if extra:
-        raise LabelFileError(second_path, f"unit {extra[0]!r} is not in the first pass", second[extra[0]]["_line"])
+    stray = [i for i in lines if i not in known]
+    if stray:
+        raise LabelFileError(path, f"unit {stray[0]!r} is not in the first pass", lines[stray[0]]["_line"])
+
+
+def _check_same_units(first: list[dict], second: dict[str, dict], second_path: str | Path) -> None:
+    _check_ids(first, second, second_path, [u["id"] for u in first], "unit(s) of the first pass have no second label")
 
 
 def disagreements(first: list[dict], second: dict[str, dict], second_path: str | Path = "second pass",
@@ -95,25 +102,17 @@ def disagreements(first: list[dict], second: dict[str, dict], second_path: str |
     return out
 
 
+def _decision_problem(obj: dict, schema: LabelSchema) -> str | None:
+    if obj.get("action") not in ACTIONS:
+        return f"action {obj.get('action')!r} is not one of {', '.join(ACTIONS)}"
+    if obj["action"] == "rewrite" and not (isinstance(obj.get("text"), str) and obj["text"].strip()):
+        return "a rewrite needs the new 'text'"
+    return None if obj["action"] == "drop" else _labels_problem(obj, schema)
+
+
 def load_decisions(path: str | Path, schema: LabelSchema) -> dict[str, dict]:
-    """Adjudication decisions by unit id; the first bad line raises an error naming the file and line."""
-    path, out = Path(path), {}
-    for lineno, obj in read_jsonl_rows(path):
-        if not isinstance(obj.get("id"), str) or not obj["id"].strip():
-            raise LabelFileError(path, "'id' must be a non-empty string", lineno)
-        if obj.get("action") not in ACTIONS:
-            raise LabelFileError(path, f"unit {obj['id']!r}: action {obj.get('action')!r} is not one of "
-                                       f"{', '.join(ACTIONS)}", lineno)
-        if obj["action"] != "drop":
-            problem = _labels_problem(obj, schema)
-            if problem:
-                raise LabelFileError(path, f"unit {obj['id']!r}: {problem}", lineno)
-        if obj["action"] == "rewrite" and not (isinstance(obj.get("text"), str) and obj["text"].strip()):
-            raise LabelFileError(path, f"unit {obj['id']!r}: a rewrite needs the new 'text'", lineno)
-        if obj["id"] in out:
-            raise LabelFileError(path, f"unit {obj['id']!r} is decided twice", lineno)
-        out[obj["id"]] = obj | {"_line": lineno}
-    return out
+    """Adjudication decisions by unit id."""
+    return _read_by_id(path, lambda obj: _decision_problem(obj, schema), "decided")
 
 
 def adjudicate(first: list[dict], second: dict[str, dict], decisions: dict[str, dict],
@@ -121,14 +120,8 @@ def adjudicate(first: list[dict], second: dict[str, dict], decisions: dict[str, 
     """(final units, counts): the first pass with every disagreement settled by its decision. A unit the second
     annotator marked ``hard`` stays marked; an agreed unit keeps its labels (a decision for it still applies)."""
     _check_same_units(first, second, second_path)
-    undecided = [u["id"] for u in first if _differ(u, second[u["id"]]) and u["id"] not in decisions]
-    if undecided:
-        raise LabelFileError(decisions_path, f"{len(undecided)} disagreement(s) have no decision, "
-                                             f"e.g. {', '.join(map(repr, undecided[:3]))}")
-    known = {u["id"] for u in first}
-    stray = [i for i in decisions if i not in known]
-    if stray:
-        raise LabelFileError(decisions_path, f"unit {stray[0]!r} is not in the first pass", decisions[stray[0]]["_line"])
+    _check_ids(first, decisions, decisions_path, [u["id"] for u in first if _differ(u, second[u["id"]])],
+               "disagreement(s) have no decision")
     final, counts = [], {"agreed": 0, **{action: 0 for action in ACTIONS}}
     for unit in first:
         unit = {k: v for k, v in unit.items() if k != "_line"}
