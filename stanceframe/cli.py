@@ -47,7 +47,7 @@ def cmd_labels_stats(args) -> int:
 
 
 def cmd_labels_split(args) -> int:
-    from stanceframe.data import load_annotated
+    from stanceframe.data import load_annotated, without_line
     from stanceframe.jsonl import write_jsonl
     from stanceframe.schema import LabelSchema
     from stanceframe.splitting import missing_labels, split_by_document
@@ -58,7 +58,7 @@ def cmd_labels_split(args) -> int:
     out = Path(args.data_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, split_rows in splits.items():
-        write_jsonl(out / f"{name}.jsonl", ({k: v for k, v in row.items() if k != "_line"} for row in split_rows))
+        write_jsonl(out / f"{name}.jsonl", (without_line(row) for row in split_rows))
         print(f"{name}: {len(split_rows)} units, {len({r['doc_id'] for r in split_rows})} documents")
     for name, absent in missing_labels(splits, schema.stance_names, schema.frame_names).items():
         print(f"warning: {name} has no unit with {', '.join(absent)}", file=sys.stderr)

@@ -40,7 +40,7 @@ def cmd_labels_import(args) -> int:
 def _units(path, schema):
     from stanceframe.data import load_annotated
 
-    return [{k: v for k, v in row.items() if k != "_line"} for row in load_annotated(path, schema)[0]]
+    return load_annotated(path, schema)[0]  # rows keep their "_line"; what is written leaves it out
 
 
 def cmd_labels_blind(args) -> int:

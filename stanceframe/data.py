@@ -38,6 +38,11 @@ def read_jsonl_rows(path: Path) -> list[tuple[int, dict]]:
     return rows
 
 
+def without_line(row: dict) -> dict:
+    """A loaded row without the ``_line`` key the loaders add (for writing it back out)."""
+    return {k: v for k, v in row.items() if k != "_line"}
+
+
 def unit_field_problems(obj: dict) -> list[str]:
     """What is wrong with a unit's id, doc_id, text, kind and author (the fields every unit file shares);
     ``obj`` has at least the keys id, doc_id, kind and text."""

@@ -21,7 +21,7 @@ import random
 from pathlib import Path
 
 from stanceframe.corpus_stats import near_duplicates
-from stanceframe.data import read_jsonl_rows
+from stanceframe.data import read_jsonl_rows, without_line
 from stanceframe.errors import LabelFileError
 from stanceframe.schema import LabelSchema
 
@@ -124,7 +124,7 @@ def adjudicate(first: list[dict], second: dict[str, dict], decisions: dict[str, 
                "disagreement(s) have no decision")
     final, counts = [], {"agreed": 0, **{action: 0 for action in ACTIONS}}
     for unit in first:
-        unit = {k: v for k, v in unit.items() if k != "_line"}
+        unit = without_line(unit)
         hard = bool(unit.get("hard")) or bool(second[unit["id"]].get("hard"))
         decision = decisions.get(unit["id"])
         if decision is None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from stanceframe.annotation.queue import read_queue
-from stanceframe.data import validate_unit
+from stanceframe.data import validate_unit, without_line
 from stanceframe.errors import LabelFileError
 from stanceframe.jsonl import write_jsonl
 from stanceframe.schema import LabelSchema
@@ -62,7 +62,7 @@ def export_units(source: str | Path, out: str | Path, fmt: str, schema: LabelSch
     """Write the units of ``source`` in ``fmt``; returns what was written (counts and files)."""
     if labels not in LABEL_MODES:
         raise ValueError(f"labels must be one of {', '.join(LABEL_MODES)}")
-    units = [{k: v for k, v in u.items() if k != "_line"} for u in read_queue(source, schema)]
+    units = [without_line(u) for u in read_queue(source, schema)]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "label-studio":
