@@ -73,8 +73,8 @@ def validate_unit(obj: dict, schema: LabelSchema, path: Path, lineno: int) -> li
     if obj["stance"] not in schema.stance_names:
         err(f"unknown stance label {obj['stance']!r} (expected one of: {', '.join(schema.stance_names)})")
     frames = obj["frames"]
-    if not isinstance(frames, list):
-        err("'frames' must be a list of frame labels")
+    if not isinstance(frames, list) or not all(isinstance(f, str) for f in frames):
+        err("'frames' must be a list of frame labels (strings)")
     else:
         unknown = [f for f in frames if f not in schema.frame_names]
         if unknown:

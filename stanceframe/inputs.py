@@ -8,7 +8,10 @@ Every input yields either units or error records, so nothing is lost silently:
 
 from __future__ import annotations
 
+import codecs
 import csv
+import datetime
+import decimal
 import json
 import os
 import sys
@@ -19,37 +22,78 @@ from stanceframe.errors import InputError
 from stanceframe.jsonl import iter_json_objects
 from stanceframe.schema import UNIT_KINDS
 from stanceframe.segment import segment_text
-from stanceframe.textio import read_document
+from stanceframe.textio import detect_encoding, read_document
 
 TABLE_SUFFIXES = {".jsonl", ".ndjson", ".csv", ".tsv", ".parquet"}
 UNIT_KEYS = ("id", "doc_id", "unit_index", "kind", "author", "text")
+# Fields the classifier writes into each output row (stanceframe.classifier.Classifier.rows). An input column of
+# the same name is passed through as input_<name>, so a gold file's own labels survive beside the predictions.
+PREDICTION_FIELDS = ("stance", "stance_scores", "frames", "frame_scores", "truncated", "warnings", "stance_set",
+                     "ambiguous")
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 def discover(paths: list[str | Path]) -> Iterator[tuple[Path, str]]:
-    """(file, document id) for every input file; directories are walked in sorted order."""
+    """(file, document id) for every input file; directories are walked in sorted order.
+
+    The document id is the file's path relative to the folder given (a file given by itself: its name). Where that
+    id was already used in the run (two folders with an ``a.txt``, two ``comments.csv`` given by path), the path as
+    given is used instead, so no two inputs share a document id."""
+    used: set[str] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
-                yield child, child.relative_to(path).as_posix()
+            found = ((c, c.relative_to(path).as_posix(), c.as_posix())
+                     for c in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
         else:
-            yield path, path.name
+            found = [(path, path.name, path.as_posix())]
+        for file, name, full in found:
+            name = full if name in used else name
+            used.add(name)
+            yield file, name
 
 
-def iter_table_rows(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line or row number, row) pairs; a malformed JSONL line yields an InputError in place of the row."""
+def text_table_encoding(path: Path) -> str:
+    """The encoding to read a text table with: UTF-8 (BOM or not) when the whole file decodes as UTF-8, checked
+    in 1 MiB steps without holding the file, else the detected encoding (cp1252 as the last resort)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as handle:
+        try:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return "utf-8-sig"
+        except UnicodeDecodeError:
+            handle.seek(0)
+            return detect_encoding(handle.read(1 << 20))
+
+
+def _csv_reader(handle, suffix: str):
+    """CSV with its quoting rules, strictly (malformed quoting is an error, not rows run together); TSV as plain
+    tab-separated fields, where a quote mark is text."""
+    if suffix == ".tsv":
+        return csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+    return csv.DictReader(handle, strict=True)
+
+
+def iter_table_rows(path: Path, encoding: str = "utf-8-sig") -> Iterator[tuple[int, dict]]:
+    """(line or row number, row) pairs; a malformed JSONL line yields an InputError in place of the row, and
+    malformed CSV quoting one InputError that ends the file (the rows after it cannot be told apart)."""
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
-        with open(path, encoding="utf-8-sig") as handle:
+        with open(path, encoding=encoding, errors="replace") as handle:
             for lineno, row in iter_json_objects(handle):
                 yield lineno, InputError(path, row, lineno) if isinstance(row, str) else row
     elif suffix in (".csv", ".tsv"):
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ",")
-            for row in reader:
-                yield reader.line_num, row
+        with open(path, encoding=encoding, errors="replace", newline="") as handle:
+            reader = _csv_reader(handle, suffix)
+            try:
+                for row in reader:
+                    yield reader.line_num, row
+            except csv.Error as exc:
+                yield reader.line_num, InputError(path, f"malformed CSV ({exc}); the rest of the file is not read",
+                                                  reader.line_num)
     elif suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -62,12 +106,12 @@ def iter_table_rows(path: Path) -> Iterator[tuple[int, dict]]:
         raise InputError(path, f"unknown table format {suffix!r}")
 
 
-def table_columns(path: Path) -> list[str] | None:
+def table_columns(path: Path, encoding: str = "utf-8-sig") -> list[str] | None:
     """Column names where the format declares them up front (CSV header, Parquet schema)."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            return next(csv.reader(handle, delimiter="\t" if suffix == ".tsv" else ","), [])
+        with open(path, encoding=encoding, errors="replace", newline="") as handle:
+            return list(_csv_reader(handle, suffix).fieldnames or [])
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -100,7 +144,7 @@ def iter_file(path: Path, doc_name: str, documents: bool = False, text_column: s
     path = Path(path)
     try:
         if path.suffix.lower() in TABLE_SUFFIXES:
-            yield from _table_units(path, documents, text_column)
+            yield from _table_units(path, doc_name, documents, text_column)
         elif not path.exists():
             raise InputError(path, "no such file or directory")
         else:
@@ -112,15 +156,18 @@ def iter_file(path: Path, doc_name: str, documents: bool = False, text_column: s
         yield _error(InputError(path, f"cannot read ({exc})"))
 
 
-def _table_units(path: Path, documents: bool, text_column: str) -> Iterator[dict]:
+def _table_units(path: Path, doc_name: str, documents: bool, text_column: str) -> Iterator[dict]:
+    """Units of a table; a row without ``doc_id`` belongs to the document ``doc_name`` (see ``discover``)."""
     if not path.exists():
         raise InputError(path, "no such file or directory")
-    columns = table_columns(path)
+    encoding = text_table_encoding(path) if path.suffix.lower() != ".parquet" else "utf-8-sig"
+    base_warnings = [] if encoding == "utf-8-sig" else [f"encoding:{encoding}"]
+    columns = table_columns(path, encoding)
     if columns is not None and text_column not in columns:
         raise InputError(path, f"no {text_column!r} column (columns: {', '.join(columns) or 'none'})")
     next_index: dict[str, int] = {}
     seen_ids: dict[str, int] = {}
-    for number, row in iter_table_rows(path):
+    for number, row in iter_table_rows(path, encoding):
         if isinstance(row, InputError):
             yield _error(row)
             continue
@@ -129,12 +176,12 @@ def _table_units(path: Path, documents: bool, text_column: str) -> Iterator[dict
             yield _error(InputError(path, f"no {text_column!r} value", number), _str(row.get("id")))
             continue
         text = str(text)
-        extra = {k: v for k, v in row.items() if k not in UNIT_KEYS and k != text_column}
+        extra = passed_through(row, text_column)
         if documents:
-            doc_id = _str(row.get("doc_id")) or _str(row.get("id")) or f"{path.name}:{number}"
-            yield from _segment_units(text, doc_id, extra, [], path, number)
+            doc_id = _str(row.get("doc_id")) or _str(row.get("id")) or f"{doc_name}:{number}"
+            yield from _segment_units(text, doc_id, extra, base_warnings, path, number)
             continue
-        doc_id = _str(row.get("doc_id")) or path.name
+        doc_id = _str(row.get("doc_id")) or doc_name
         index = row.get("unit_index")
         if index is None or index == "":
             index = next_index.get(doc_id, 0)
@@ -145,10 +192,10 @@ def _table_units(path: Path, documents: bool, text_column: str) -> Iterator[dict
             continue
         next_index[doc_id] = index + 1
         unit_id = _str(row.get("id")) or f"{doc_id}:{index}"
-        warnings = []
+        warnings = list(base_warnings)
         if unit_id in seen_ids:  # keep both units; the later one gets a suffix so ids stay unique
             seen_ids[unit_id] += 1
-            unit_id, warnings = f"{unit_id}#{seen_ids[unit_id]}", ["duplicate_id"]
+            unit_id, warnings = f"{unit_id}#{seen_ids[unit_id]}", [*warnings, "duplicate_id"]
         else:
             seen_ids[unit_id] = 1
         if not text.strip():
@@ -159,6 +206,29 @@ def _table_units(path: Path, documents: bool, text_column: str) -> Iterator[dict
             kind, warnings = "paragraph", [*warnings, "unknown_kind"]
         yield {"id": unit_id, "doc_id": doc_id, "unit_index": index, "kind": kind,
                "author": _str(row.get("author")), "text": text, **extra, "warnings": warnings}
+
+
+def passed_through(row: dict, text_column: str) -> dict:
+    """A row's other columns, as written to the output: JSON-safe (dates and times as ISO 8601 text, decimals and
+    bytes as text) and, where a column has the name of a prediction field, renamed ``input_<name>``."""
+    return {f"input_{k}" if k in PREDICTION_FIELDS else k: _json_safe(v)
+            for k, v in row.items() if k not in UNIT_KEYS and k != text_column}
+
+
+def _json_safe(value):
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _str(value) -> str | None:

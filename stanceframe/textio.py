@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -28,15 +27,19 @@ def decode_bytes(data: bytes, path: Path) -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
+    encoding = detect_encoding(data)
+    return data.decode(encoding, errors="replace"), encoding
+
+
+def detect_encoding(data: bytes) -> str:
+    """The encoding charset_normalizer finds most likely for ``data`` (not UTF-8), else cp1252."""
     try:
         from charset_normalizer import from_bytes
 
         best = from_bytes(data).best()
     except Exception:  # noqa: BLE001 - detection is a best effort; the fallback below always works
         best = None
-    if best is not None and best.encoding:
-        return str(best), best.encoding
-    return data.decode("cp1252", errors="replace"), "cp1252"
+    return best.encoding if best is not None and best.encoding else "cp1252"
 
 
 def looks_like_html(text: str, path: Path) -> bool:
@@ -47,26 +50,32 @@ def looks_like_html(text: str, path: Path) -> bool:
 
 
 class _TextExtractor(HTMLParser):
+    """Visible text, a blank line at each block element. Line breaks in the page's source are white space, as a
+    browser shows them (a paragraph wrapped in the source stays one paragraph), except inside ``<pre>``."""
+
     def __init__(self):
-        super().__init__(convert_charrefs=True)
+        super().__init__(convert_charrefs=True)  # entities are decoded here, once
         self.parts: list[str] = []
         self.skip = 0
+        self.pre = 0
 
     def handle_starttag(self, tag, attrs):
         if tag in _SKIP_TAGS:
             self.skip += 1
         elif tag in _BLOCK_TAGS:
             self.parts.append("\n\n")
+            self.pre += tag == "pre"
 
     def handle_endtag(self, tag):
         if tag in _SKIP_TAGS:
             self.skip = max(0, self.skip - 1)
         elif tag in _BLOCK_TAGS:
             self.parts.append("\n\n")
+            self.pre = max(0, self.pre - (tag == "pre"))
 
     def handle_data(self, data):
         if not self.skip:
-            self.parts.append(data)
+            self.parts.append(data if self.pre else re.sub(r"\s+", " ", data))
 
 
 def html_to_text(html: str) -> str:
@@ -74,7 +83,7 @@ def html_to_text(html: str) -> str:
     parser = _TextExtractor()
     parser.feed(html)
     parser.close()
-    text = unescape("".join(parser.parts))
+    text = "".join(parser.parts)
     lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import json
 import os
 from pathlib import Path
@@ -65,6 +67,21 @@ CASES = {
     "40,000-character paragraph": (lambda d: _write(d / "long.txt", ("The alliance budget grew again. " * 1250).strip()),
                                    0, 1, None),
     "not English": (lambda d: _write(d / "ja.txt", "日米両政府は火曜日、在日米軍の指揮統制機能の強化で合意した。\n"), 0, 1, None),
+    "Parquet with date, time and decimal columns": (lambda d: _parquet(d / "units.parquet", {
+        "text": [GOOD], "date": [datetime.date(2024, 1, 2)], "seen": [datetime.datetime(2024, 1, 2, 9, 30)],
+        "price": pa.array([decimal.Decimal("1.50")], pa.decimal128(5, 2))}), 0, 1, None),
+    "cp1252 CSV": (lambda d: _write(d / "units.csv", f'id,text\n1,"Caf\u00e9 owners near the base said: {GOOD}"\n'
+                                    .encode("cp1252")), 0, 1, None),
+    "TSV with a stray quote mark": (lambda d: _write(d / "units.tsv", f'id\ttext\n1\t"Unbalanced quote: {GOOD}\n'
+                                                     f'2\t{GOOD}\n3\tThe third row, "quoted" in part.\n'), 0, 3, None),
+    "CSV with malformed quoting": (lambda d: _write(d / "units.csv", f'id,text\n1,"{GOOD}"\n2,"broken" quote\n'
+                                                    f'3,"{GOOD}"\n'), 0, 1, "malformed CSV"),
+    "HTML paragraph wrapped in the page source": (lambda d: _write(d / "wrapped.html", "<html><body><p>Tokyo and "
+                                                                   "Washington agreed on Tuesday to deepen their military"
+                                                                   "\n   cooperation, a step officials called overdue."
+                                                                   "</p></body></html>"), 0, 1, None),
+    "gold file classified": (lambda d: _write(d / "gold.jsonl", json.dumps(
+        {"id": "g1", "text": GOOD, "stance": "neutral", "frames": ["cost_burden"]}) + "\n"), 0, 1, None),
     "a directory of mixed files": (lambda d: (_write(d / "ok.txt", GOOD + "\n"), _write(d / "bad.txt", b"\x00\x01" * 50),
                                               d)[-1], 0, 1, "binary file, not text"),
 }
@@ -119,6 +136,40 @@ def test_expected_handling_details(tiny_model, tmp_path):
     assert row["truncated"] and "truncated" in row["warnings"] and len(row["text"]) > 39000
     [row] = run("not English")
     assert "not_english" in row["warnings"]
+    [row] = run("Parquet with date, time and decimal columns")
+    assert (row["date"], row["seen"], row["price"]) == ("2024-01-02", "2024-01-02T09:30:00", "1.50")
+    [row] = run("cp1252 CSV")
+    assert row["text"].startswith("Caf\u00e9 owners") and any(w.startswith("encoding:") for w in row["warnings"])
+    rows = run("TSV with a stray quote mark")
+    assert rows[0]["text"].startswith('"Unbalanced') and rows[2]["text"] == 'The third row, "quoted" in part.'
+    [row] = run("HTML paragraph wrapped in the page source")
+    assert row["kind"] == "paragraph" and "military cooperation" in row["text"]
+    [row] = run("gold file classified")  # the file's own labels are kept beside the model's
+    assert (row["input_stance"], row["input_frames"]) == ("neutral", ["cost_burden"]) and "stance_scores" in row
+
+
+def test_same_file_names_in_two_folders_stay_two_documents(tiny_model, tmp_path):
+    for folder in ("a", "b", "c"):
+        (tmp_path / folder).mkdir()
+        _write(tmp_path / folder / "story.txt", GOOD + "\n")
+        _write(tmp_path / folder / "comments.csv", f'text\n"{GOOD}"\n')
+    out = tmp_path / "o.jsonl"
+    args = [str(tmp_path / "a"), str(tmp_path / "b"), str(tmp_path / "c" / "comments.csv")]
+    assert main(["classify", *args, "--model", str(tiny_model), "--out", str(out), "--quiet"]) == 0
+    rows = read_predictions(out)
+    assert len(rows) == 5
+    assert len({r["doc_id"] for r in rows}) == 5 and len({r["id"] for r in rows}) == 5
+    assert rows[0]["doc_id"] == "comments.csv" and rows[4]["doc_id"] == (tmp_path / "c" / "comments.csv").as_posix()
+
+
+def test_clean_rerun_removes_an_old_errors_file(tiny_model, tmp_path):
+    path = _write(tmp_path / "units.jsonl", json.dumps({"text": GOOD}) + "\n{broken\n")
+    out = tmp_path / "o.jsonl"
+    assert main(["classify", str(path), "--model", str(tiny_model), "--out", str(out), "--quiet"]) == 0
+    assert (tmp_path / "o.errors.jsonl").exists()
+    _write(path, json.dumps({"text": GOOD}) + "\n")
+    assert main(["classify", str(path), "--model", str(tiny_model), "--out", str(out), "--quiet"]) == 0
+    assert not (tmp_path / "o.errors.jsonl").exists()
 
 
 def test_on_error_fail_stops_with_the_file_and_line(tiny_model, tmp_path, capsys):

@@ -40,6 +40,7 @@ def test_schema_encodes_the_codebook(schema):
     (lambda r: r.update(text="   "), "empty text"),
     (lambda r: r.update(kind="tweet"), "unknown kind 'tweet'"),
     (lambda r: r.update(frames="cost_burden"), "'frames' must be a list"),
+    (lambda r: r.update(frames=[["cost_burden"]]), "'frames' must be a list of frame labels (strings)"),
 ])
 def test_bad_unit_is_reported_with_file_and_line(tmp_path, schema, mutate, message):
     rows = make_rows("x")

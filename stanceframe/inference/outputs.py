@@ -109,8 +109,9 @@ class JournaledWriter:
         os.replace(tmp, self.path)
         if self.errors_journal.exists() and self.errors_journal.stat().st_size:
             os.replace(self.errors_journal, self.errors_path)
-        else:
+        else:  # nothing skipped: an errors file left by an earlier run into this output would now be wrong
             self.errors_journal.unlink(missing_ok=True)
+            self.errors_path.unlink(missing_ok=True)
         self.checkpoint.unlink(missing_ok=True)
 
     def journal_rows(self):
