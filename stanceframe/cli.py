@@ -264,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--schema", help="refuse a model trained on other labels than this schema file")
     cl.add_argument("--coverage", type=float, default=None, metavar="P",
                     help="add per unit the smallest set of stances that holds the true one with probability P "
-                         "(split-conformal; 'stance_set', and 'ambiguous' when it has more than one label)")
+                         "(split-conformal; 'stance_set', and 'ambiguous' when it has more or fewer than one label)")
     cl.add_argument("--calibration-data", metavar="GOLD",
                     help="gold units the sets are calibrated on (default: the model's dev split; your own gold "
                          "units make the coverage hold on your material)")

@@ -42,7 +42,10 @@ class StanceSets:
         """(n × S) 0/1 matrix: which stances are in each unit's set."""
         from crepes.extras import hinge
 
-        return self.classifier.predict_set(hinge(np.asarray(stance_p, dtype=np.float64)), confidence=self.coverage)
+        # no smoothing: crepes' smoothed p-values draw a random number per unit, so the same unit could get another
+        # set in another run (or chunk); unsmoothed sets are the same every time, and cover at least as often
+        return self.classifier.predict_set(hinge(np.asarray(stance_p, dtype=np.float64)), confidence=self.coverage,
+                                           smoothing=False)
 
     def sets(self, stance_p: np.ndarray) -> list[list[str]]:
         """Each unit's set, most probable stance first (empty when no stance conforms at this coverage)."""

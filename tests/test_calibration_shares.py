@@ -56,6 +56,9 @@ def test_conformal_sets_reach_the_asked_coverage_on_exchangeable_units():
         reached, size = set_coverage(sets.membership(probs[3000:]), truth[3000:])
         assert abs(reached - coverage) < 0.03
         assert 1 <= size < 4
+        again = StanceSets.fit(probs[:3000], truth[:3000], labels, coverage, "synthetic")
+        assert (again.membership(probs[3000:]) == sets.membership(probs[3000:])).all()  # the same sets every run
+        assert (sets.membership(probs[3000:3100]) == sets.membership(probs[3000:])[:100]).all()  # in any chunk
     named = StanceSets.fit(probs[:3000], truth[:3000], labels, 0.9, "synthetic").sets(probs[3000:3010])
     assert all(s == sorted(s, key=lambda lab: -probs[3000 + i][labels.index(lab)]) for i, s in enumerate(named))
     with pytest.raises(ValueError):
