@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from stanceframe.calibration import Calibration
@@ -141,6 +142,17 @@ class Classifier:
                 rows[-1]["stance_set"] = sets[i]
                 rows[-1]["ambiguous"] = len(sets[i]) != 1
         return rows
+
+    @property
+    def score_thresholds(self) -> dict[str, float]:
+        """The frame thresholds on the scale of the written ``frame_scores``: a frame is predicted when its raw
+        probability reaches its threshold, so with a calibration the threshold moves with the scores (monotone)."""
+        if self.calibration is None:
+            return dict(self.thresholds)
+        names = [name for name in self.frame_labels if name in self.thresholds]
+        raw = np.array([[self.thresholds[name] for name in names]])
+        mapped = self.calibration.frames_of(raw, names)[0]
+        return {**self.thresholds, **{name: float(t) for name, t in zip(names, mapped)}}
 
     def calibrated_probs(self, texts: list[str], kinds: list[str | None]):
         """Stance and frame probabilities as ``predict`` writes them (calibrated where the model has a calibration)."""

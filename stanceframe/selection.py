@@ -117,7 +117,7 @@ def predict_units(classifier, units: list[dict]) -> list[dict]:
     for start in range(0, len(units), CHUNK):
         rows.extend(classifier.predict(units[start:start + CHUNK]))
     for row in rows:
-        row["uncertainty"] = round(uncertainty(row, classifier.thresholds), 5)
+        row["uncertainty"] = round(uncertainty(row, classifier.score_thresholds), 5)
     return rows
 
 
@@ -180,7 +180,7 @@ def select_units(paths: list[str | Path], model, n: int, strategy: str = "uncert
                  seed: int = 0, labelled: Iterable[str | Path] = (), documents: bool = False,
                  text_column: str = "text", on_error: str = "skip") -> list[dict]:
     """`stanceframe select`: the queue rows picked from the units of ``paths``. ``model`` is a model directory or a
-    loaded ``Classifier`` (anything with its ``predict``, ``stance_labels`` and ``thresholds``). Units in the ``labelled`` files (by id or normalised text) and in ``out`` (when it
+    loaded ``Classifier`` (anything with its ``predict``, ``stance_labels`` and ``score_thresholds``). Units in the ``labelled`` files (by id or normalised text) and in ``out`` (when it
     exists) are skipped; with ``out`` the picks are appended to it, ranked after the ones already there."""
     from stanceframe.classifier import Classifier
 

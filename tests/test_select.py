@@ -20,7 +20,7 @@ class StubClassifier:
 
     stance_labels = STANCES
     frame_labels = ["cost_burden", "military_capability"]
-    thresholds = {"cost_burden": 0.4, "military_capability": 0.5}
+    score_thresholds = {"cost_burden": 0.4, "military_capability": 0.5}
 
     def predict(self, units):
         rows = []
@@ -49,6 +49,25 @@ def test_uncertainty_measures_margin_and_threshold_closeness():
     assert frame_uncertainty({"x": 0.3}, {"x": 0.3}) == pytest.approx(1.0)
     assert frame_uncertainty({"x": 0.0, "y": 1.0}, {"x": 0.3, "y": 0.6}) == pytest.approx(0.0)
     assert frame_uncertainty({"x": 0.15}, {"x": 0.3}) == pytest.approx(0.5)
+
+
+def test_frame_thresholds_move_with_calibrated_scores(tiny_model):
+    """A unit whose raw frame probability sits on its decision threshold is at the threshold of the written
+    (calibrated) scores too, so `select` measures closeness on one scale."""
+    import numpy as np
+
+    from stanceframe.calibration import Calibration
+    from stanceframe.classifier import Classifier
+
+    clf = Classifier(tiny_model)
+    clf.calibration = Calibration(1.5, {name: (2.0, -1.0) for name in clf.frame_labels})
+    raw = np.array([[clf.thresholds[name] for name in clf.frame_labels]])
+    _, written = clf.calibrated(np.full((1, len(clf.stance_labels)), 1 / len(clf.stance_labels)), raw)
+    scores = dict(zip(clf.frame_labels, written[0]))
+    assert frame_uncertainty(scores, clf.score_thresholds) == pytest.approx(1.0)
+    assert frame_uncertainty(scores, clf.thresholds) < 0.99  # the raw thresholds would misplace them
+    clf.calibration = None
+    assert clf.score_thresholds == clf.thresholds
 
 
 def test_uncertainty_ranks_the_more_uncertain_unit_first(tmp_path):
