@@ -94,8 +94,9 @@ def disagreements(first: list[dict], second: dict[str, dict], second_path: str |
         other = second[unit["id"]]
         if not _differ(unit, other):
             continue
-        a = {"stance": unit["stance"], "frames": list(unit["frames"])}
-        b = {"stance": other["stance"], "frames": list(other["frames"]), "note": other.get("note", "")}
+        # both sides carry the same keys (a note each, empty where none), so nothing tells which pass is which
+        a = {"stance": unit["stance"], "frames": list(unit["frames"]), "note": unit.get("note") or ""}
+        b = {"stance": other["stance"], "frames": list(other["frames"]), "note": other.get("note") or ""}
         if rng.random() < 0.5:
             a, b = b, a
         out.append({**{key: unit.get(key) for key in BLIND_KEYS}, "annotation_A": a, "annotation_B": b})

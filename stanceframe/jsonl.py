@@ -22,12 +22,27 @@ def iter_json_objects(lines: Iterable[str]) -> Iterator[tuple[int, dict | str]]:
 
 
 def fsync_append(path, lines: list[str]) -> int:
-    """Append ``lines`` and force them to disk; returns the file's size after."""
+    """Append ``lines`` and force them to disk; returns the file's size after. A file whose last line has no
+    line end (one saved by hand or by another tool) gets one first, so the new line is not glued onto it."""
+    if _lacks_final_newline(path):
+        lines = ["\n", *lines]
     with open(path, "a", encoding="utf-8") as handle:
         handle.writelines(lines)
         handle.flush()
         os.fsync(handle.fileno())
         return handle.tell()
+
+
+def _lacks_final_newline(path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() == 0:
+                return False
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) != b"\n"
+    except FileNotFoundError:
+        return False
 
 
 def write_jsonl(path, rows: Iterable[dict]) -> int:

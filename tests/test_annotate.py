@@ -77,6 +77,16 @@ def test_reopening_resumes_at_the_first_unit_not_answered(schema, queue, tmp_pat
     assert again.progress(units) == {"total": len(units), "answered": 3, "skipped": 0}
 
 
+def test_answers_go_on_a_line_of_their_own_after_a_file_saved_without_a_final_line_end(schema, queue, tmp_path):
+    units = read_queue(queue, schema)
+    out = tmp_path / "mine.jsonl"
+    AnswerStore(out, schema).answer(units[0], units[0]["stance"], [])
+    out.write_text(out.read_text(encoding="utf-8").rstrip("\n"), encoding="utf-8")  # saved by an editor
+    AnswerStore(out, schema).answer(units[1], units[1]["stance"], [])
+    assert [r["id"] for r in read_jsonl(out)] == [units[0]["id"], units[1]["id"]]
+    assert AnswerStore(out, schema).progress(units)["answered"] == 2
+
+
 def test_undo_takes_back_the_latest_answer_or_skip(schema, queue, tmp_path):
     units = read_queue(queue, schema)
     out = tmp_path / "mine.jsonl"

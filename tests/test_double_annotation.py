@@ -49,6 +49,7 @@ def test_disagreements_list_exactly_the_differing_units_in_both_orders(passes, t
         assert {"stance": original["stance"], "frames": original["frames"]} in [
             {"stance": a["stance"], "frames": a["frames"]} for a in pair]
         assert "stance" not in row and "frames" not in row  # the adjudicator sees only the A/B pair
+        assert set(pair[0]) == set(pair[1])  # and no key tells the passes apart
     assert "12 units; stance Cohen's kappa" in capsys.readouterr().out
     # over many units the writer's labels land on A about half the time
     units = [{"id": str(i), "doc_id": "d", "kind": "comment", "text": "x", "stance": "critical", "frames": []}
