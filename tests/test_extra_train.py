@@ -80,8 +80,12 @@ def test_a_bad_extra_label_file_errors_with_file_and_line(tiny_base, tiny_data, 
     assert main(["train", "--config", str(REPO / "train/configs/default.yaml"), "--schema", str(SCHEMA_PATH),
                  "--train-file", str(tiny_data["train"]), "--dev-file", str(tiny_data["dev"]), "--base-model",
                  str(tiny_base), "--extra-train", str(clash), "--output-dir", str(tmp_path / "m2")]) == 2
-    assert "clash.jsonl:1: id 'train-d1-01' is also in the team corpus" in capsys.readouterr().err
-    assert not (tmp_path / "m").exists() and not (tmp_path / "m2").exists()
+    assert "clash.jsonl:1: id 'train-d1-01' is also in the team corpus (train split)" in capsys.readouterr().err
+    leak = [{**row, "id": f"mine-{i}"} for i, row in enumerate(make_rows("dev-")[:2])]  # new ids, a dev document
+    with pytest.raises(LabelFileError, match=r"leak\.jsonl:1: document 'dev-d1' is in the team corpus's dev split"):
+        train(tiny_config(tiny_base, tiny_data, tmp_path / "m3", extra_train=[str(write_jsonl(tmp_path / "leak.jsonl",
+                                                                                               leak))]), **QUIET)
+    assert not (tmp_path / "m").exists() and not (tmp_path / "m2").exists() and not (tmp_path / "m3").exists()
 
 
 @pytest.fixture(scope="module")

@@ -50,16 +50,25 @@ class TrainingSet:
         return lines
 
 
-def load_extra(paths: list[str], schema: LabelSchema, known_ids: set[str]) -> tuple[list[dict], list[dict]]:
+def load_extra(paths: list[str], schema: LabelSchema, splits: dict[str, list[dict]]) -> tuple[list[dict], list[dict]]:
     """The units of the extra label files (validated: the first error raises, naming file and line) and a record
-    per file. An id used twice (in two extra files, or also in the team corpus) is an error."""
+    per file. An id used twice (in two extra files, or also in a split of the team corpus) is an error, and so is
+    a unit of a document in the dev or test split: training on it would leak into model selection or the test
+    score (the corpus is split by document)."""
+    ids = {row["id"]: name for name, rows in splits.items() for row in rows}
+    held_out_docs = {row["doc_id"]: name for name, rows in splits.items() if name != "train" for row in rows}
     rows, files, seen = [], [], {}
     for path in paths:
         units, _ = load_annotated(path, schema)
         for unit in units:
-            if unit["id"] in known_ids or unit["id"] in seen:
-                where = f"{seen[unit['id']]}" if unit["id"] in seen else "the team corpus"
+            if unit["id"] in ids or unit["id"] in seen:
+                where = f"{seen[unit['id']]}" if unit["id"] in seen else f"the team corpus ({ids[unit['id']]} split)"
                 raise LabelFileError(path, f"id {unit['id']!r} is also in {where}", unit["_line"])
+            if unit["doc_id"] in held_out_docs:
+                raise LabelFileError(path, f"document {unit['doc_id']!r} is in the team corpus's "
+                                           f"{held_out_docs[unit['doc_id']]} split: training on it would leak into "
+                                           "what the model is selected and scored on (rename its doc_id if it is "
+                                           "another document)", unit["_line"])
             seen[unit["id"]] = f"{path}:{unit['_line']}"
         rows.extend(units)
         files.append({"path": str(path), "sha256": sha256_file(path), "units": len(units)})
@@ -68,11 +77,12 @@ def load_extra(paths: list[str], schema: LabelSchema, known_ids: set[str]) -> tu
     return rows, files
 
 
-def training_set(config: TrainConfig, team: list[dict], schema: LabelSchema, log=print) -> TrainingSet:
+def training_set(config: TrainConfig, splits: dict[str, list[dict]], schema: LabelSchema, log=print) -> TrainingSet:
     """The team units (all, or a replay sample when continuing a model) plus the extra units, repeated by weight."""
+    team = splits["train"]
     if not config.extra_train and not config.init_model:
         return TrainingSet(rows=team, units=team)
-    extra, files = load_extra(config.extra_train, schema, {row["id"] for row in team})
+    extra, files = load_extra(config.extra_train, schema, splits)
     rng = random.Random(config.seed)
     replayed = team
     if config.init_model and config.replay and config.replay < len(team):

@@ -304,7 +304,7 @@ def train(config: TrainConfig, log=print, resume: bool = False) -> dict:
     files = {"train": config.train_file, "dev": config.dev_file} | ({"test": config.test_file} if config.test_file else {})
     splits, counts = load_labelled(files, schema, config.max_train_units, log)
     team_units = len(splits["train"])
-    data = training_set(config, splits["train"], schema, log)
+    data = training_set(config, splits, schema, log)
     counts["train"] = label_counts(data.units, schema)
 
     model, tokenizer, max_length, inherited = start_model(config, schema)
