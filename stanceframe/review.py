@@ -8,7 +8,10 @@ from pathlib import Path
 
 from stanceframe.data import validate_unit
 from stanceframe.errors import LabelFileError
+from stanceframe.inputs import text_table_encoding
 from stanceframe.schema import LabelSchema
+
+REVIEW_COLUMNS = ("id", "doc_id", "kind", "text", "stance", "frames")  # what a review row must have
 
 
 def parse_frames(raw: str) -> list[str]:
@@ -19,10 +22,18 @@ def parse_frames(raw: str) -> list[str]:
 
 def units_from_review(review: str | Path, schema: LabelSchema) -> tuple[list[dict], list[LabelFileError]]:
     """The reviewed rows (those with a stance filled in) as annotated units, and every problem found (file:line).
-    Rows not reviewed yet are left out."""
+    Rows not reviewed yet are left out. A file saved by a spreadsheet is read with its byte-order mark or in its
+    detected encoding; a missing column is an error naming the file."""
     units, problems = [], []
-    with open(review, encoding="utf-8", newline="") as handle:
+    review = Path(review)
+    if not review.is_file():
+        raise LabelFileError(review, "no such file")
+    with open(review, encoding=text_table_encoding(review), errors="replace", newline="") as handle:
         reader = csv.DictReader(handle)
+        missing = [c for c in REVIEW_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise LabelFileError(review, f"missing column(s) {', '.join(missing)} (a review queue from "
+                                         "`stanceframe report` has them)", 1)
         for row in reader:
             if not (row.get("stance") or "").strip():
                 continue  # not reviewed yet

@@ -47,7 +47,7 @@ def test_report_has_every_section_and_figure(predictions, tiny_model, tmp_path):
     assert "skipped inputs" in facts and "label schema" in facts
 
 
-def test_review_queue_round_trips_into_labels(predictions, tmp_path, schema):
+def test_review_queue_round_trips_into_labels(predictions, tmp_path, schema, capsys):
     out = tmp_path / "report"
     assert main(["report", str(predictions), "--out", str(out)]) == 0
     with open(out / "review_queue.csv", newline="", encoding="utf-8") as handle:
@@ -63,6 +63,14 @@ def test_review_queue_round_trips_into_labels(predictions, tmp_path, schema):
     units = [json.loads(line) for line in labelled.read_text().splitlines()]
     assert [(u["stance"], u["frames"]) for u in units] == [(schema.stance_names[1], [schema.frame_names[0]]),
                                                            (schema.stance_names[3], [])]
+    # saved again by a spreadsheet: "CSV UTF-8" adds a byte-order mark; another drops a column
+    saved = out / "review_queue.csv"
+    saved.write_bytes(b"\xef\xbb\xbf" + saved.read_bytes())
+    assert main(["labels", "from-review", str(saved), "--out", str(labelled)]) == 0
+    assert len(labelled.read_text().splitlines()) == 2
+    saved.write_text("id,text,stance\nx,Some text,critical\n", encoding="utf-8")
+    assert main(["labels", "from-review", str(saved), "--out", str(labelled)]) == 2
+    assert f"{saved}:1: missing column(s) doc_id, kind, frames" in capsys.readouterr().err
 
 
 def test_report_renders_in_headless_chromium(predictions, tmp_path):
