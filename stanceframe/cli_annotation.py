@@ -4,7 +4,9 @@ annotation of new labels: labels blind / disagreements / adjudicate (thin handle
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
+from stanceframe.errors import StanceframeError
 from stanceframe.precision import DEFAULT_PRECISION, PRECISIONS
 from stanceframe.resources import DEFAULT_SCHEMA
 
@@ -26,6 +28,7 @@ def cmd_labels_import(args) -> int:
     from stanceframe.annotation.exchange import import_units, write_imported
     from stanceframe.schema import LabelSchema
 
+    _not_an_input(args.out, args.file)
     units, problems, unlabelled = import_units(args.file, args.format, LabelSchema.load(args.schema))
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
@@ -35,6 +38,14 @@ def cmd_labels_import(args) -> int:
     print(f"{write_imported(units, args.out)} labelled units written to {args.out}"
           + (f" ({unlabelled} not labelled, left out)" if unlabelled else ""))
     return 0
+
+
+def _not_an_input(out, *inputs) -> None:
+    """Refuse an ``--out`` that is one of the command's inputs: writing it would destroy what is being read."""
+    for path in inputs:
+        if path is not None and Path(out).resolve() == Path(path).resolve():
+            raise StanceframeError(f"--out {out} is also an input of this command; writing it would overwrite "
+                                   "the labels being read (choose another file)")
 
 
 def _units(path, schema):
@@ -48,6 +59,7 @@ def cmd_labels_blind(args) -> int:
     from stanceframe.jsonl import write_jsonl
     from stanceframe.schema import LabelSchema
 
+    _not_an_input(args.out, args.first)
     n = write_jsonl(args.out, blind_units(_units(args.first, LabelSchema.load(args.schema))))
     print(f"{n} units without labels written to {args.out}: give them to a second annotator who has not seen the "
           "first labels")
@@ -60,6 +72,7 @@ def cmd_labels_disagreements(args) -> int:
     from stanceframe.jsonl import write_jsonl
     from stanceframe.schema import LabelSchema
 
+    _not_an_input(args.out, args.first, args.second)
     schema = LabelSchema.load(args.schema)
     first, second = _units(args.first, schema), load_labelling(args.second, schema)
     rows = disagreements(first, second, args.second, seed=args.seed)
@@ -76,6 +89,7 @@ def cmd_labels_adjudicate(args) -> int:
     from stanceframe.jsonl import write_jsonl
     from stanceframe.schema import LabelSchema
 
+    _not_an_input(args.out, args.first, args.second, args.decisions, *args.against)
     schema = LabelSchema.load(args.schema)
     first, second = _units(args.first, schema), load_labelling(args.second, schema)
     final, counts = adjudicate(first, second, load_decisions(args.decisions, schema), args.decisions, args.second)
@@ -94,6 +108,7 @@ def cmd_annotate(args) -> int:
     from stanceframe.annotation.server import AnnotationSession, serve
     from stanceframe.schema import LabelSchema
 
+    _not_an_input(args.out, args.queue)  # the queue's suggestions would be read back as answers
     session = AnnotationSession(args.queue, args.out, LabelSchema.load(args.schema), codebook=args.codebook,
                                 warn=lambda m: print(f"warning: {m}", file=sys.stderr))
     serve(session, port=args.port, open_browser=not args.no_browser, log=lambda m: print(m, flush=True))

@@ -135,13 +135,17 @@ def corpus_stats(schema_path: str | Path, files: dict[str, Path], agreement_dir:
 
 def agreement_rounds(schema: LabelSchema, agreement_dir: Path) -> dict:
     """Agreement of every double-annotation round: the folder itself ('.') and each subfolder (e.g. 'v2') that
-    holds ``pass1.jsonl`` (the writer's labels) and ``pass2.jsonl`` (the blind second pass)."""
+    holds ``pass1.jsonl`` (the writer's labels) and ``pass2.jsonl`` (the blind second pass). The two passes must
+    label the same units: an id in one and not the other is an error naming ``pass2.jsonl``."""
+    from stanceframe.double_annotation import check_same_units
+
     rounds = {}
     for folder in [agreement_dir, *sorted(p for p in agreement_dir.glob("*") if p.is_dir())]:
         first, second = folder / "pass1.jsonl", folder / "pass2.jsonl"
         if first.exists() and second.exists():
             a, _ = load_annotated(first, schema)
             b, _ = load_annotated(second, schema)
+            check_same_units(a, {u["id"]: u for u in b}, second)
             rounds[folder.relative_to(agreement_dir).as_posix()] = agreement(schema, a, b)
     return rounds
 

@@ -80,14 +80,15 @@ def _check_ids(first: list[dict], lines: dict[str, dict], path: str | Path, want
         raise LabelFileError(path, f"unit {stray[0]!r} is not in the first pass", lines[stray[0]]["_line"])
 
 
-def _check_same_units(first: list[dict], second: dict[str, dict], second_path: str | Path) -> None:
+def check_same_units(first: list[dict], second: dict[str, dict], second_path: str | Path) -> None:
+    """The second pass (by id, read from ``second_path``) labels exactly the first pass's units."""
     _check_ids(first, second, second_path, [u["id"] for u in first], "unit(s) of the first pass have no second label")
 
 
 def disagreements(first: list[dict], second: dict[str, dict], second_path: str | Path = "second pass",
                   seed: int = 0) -> list[dict]:
     """The units whose two labellings differ, each with the two as A and B in a seeded random order."""
-    _check_same_units(first, second, second_path)
+    check_same_units(first, second, second_path)
     rng = random.Random(seed)
     out = []
     for unit in first:
@@ -120,7 +121,7 @@ def adjudicate(first: list[dict], second: dict[str, dict], decisions: dict[str, 
                decisions_path: str | Path = "decisions", second_path: str | Path = "second pass") -> tuple[list, dict]:
     """(final units, counts): the first pass with every disagreement settled by its decision. A unit the second
     annotator marked ``hard`` stays marked; an agreed unit keeps its labels (a decision for it still applies)."""
-    _check_same_units(first, second, second_path)
+    check_same_units(first, second, second_path)
     _check_ids(first, decisions, decisions_path, [u["id"] for u in first if _differ(u, second[u["id"]])],
                "disagreement(s) have no decision")
     final, counts = [], {"agreed": 0, **{action: 0 for action in ACTIONS}}

@@ -71,3 +71,9 @@ def test_agreement_rounds_and_corpus_versions(tmp_path, tiny_data, schema):
     assert stats["agreement_rounds"]["v2"]["stance_agreement"] == pytest.approx(1 - 1 / len(first))
     total = sum(stats["splits"].values())
     assert stats["versions"]["v2"]["units"] == 3 and stats["versions"]["v1"]["units"] == total - 3
+    # a second pass over other units is an error naming it, not a kappa over whatever ids happen to overlap
+    from stanceframe.errors import LabelFileError
+
+    write_jsonl(tmp_path / "agreement" / "v2" / "pass2.jsonl", make_rows("other-"))
+    with pytest.raises(LabelFileError, match=r"v2/pass2\.jsonl: \d+ unit\(s\) of the first pass have no second label"):
+        corpus_stats(SCHEMA_PATH, files, tmp_path / "agreement")

@@ -37,6 +37,14 @@ def test_blind_copy_has_no_labels(passes, tmp_path):
     assert rows[3]["text"] == passes[2][3]["text"] and rows[3]["author"] == "kenji"
 
 
+def test_an_output_that_is_an_input_is_refused_and_nothing_is_lost(passes, tmp_path, capsys):
+    before = passes[0].read_bytes()
+    assert main(["labels", "blind", str(passes[0]), "--out", str(passes[0]), *SCHEMA]) == 2
+    assert main(["labels", "disagreements", str(passes[0]), str(passes[1]), "--out", str(passes[1]), *SCHEMA]) == 2
+    assert "is also an input of this command" in capsys.readouterr().err
+    assert passes[0].read_bytes() == before and len(read_jsonl(passes[1])) == len(passes[2])
+
+
 def test_disagreements_list_exactly_the_differing_units_in_both_orders(passes, tmp_path, capsys):
     out = tmp_path / "dis.jsonl"
     assert main(["labels", "disagreements", str(passes[0]), str(passes[1]), "--out", str(out), *SCHEMA]) == 0
