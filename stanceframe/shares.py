@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from stanceframe.errors import StanceframeError
+
 DEFAULT_METHOD = "kdey"
 GOLD_SAMPLES = 25       # gold-set resamples (each refits the correction)
 CORPUS_SAMPLES = 8      # corpus resamples per gold resample: 200 estimates per interval
@@ -160,6 +162,10 @@ class CorpusShares:
 
         stance_y, frame_y = label_arrays(gold_rows, stance_labels, frame_labels)
         options = {"method": method, "seed": seed, "gold_samples": gold_samples, "corpus_samples": corpus_samples}
+        absent = [label for j, label in enumerate(stance_labels) if not (np.asarray(stance_y) == j).any()]
+        if absent:
+            raise StanceframeError(f"{gold}: no gold unit has the stance {', '.join(map(repr, absent))}, so its share "
+                                   "cannot be corrected; use a gold set with every stance")
         stance = ShareEstimator.fit(gold_stance_p, stance_y, **options)
         frames = {}
         for j, name in enumerate(frame_labels):
@@ -176,6 +182,8 @@ class CorpusShares:
     def shares(self, rows: list[dict], frames: bool = True) -> dict:
         """``{"n", "stance": {label: {raw, corrected, low, high}}, "frames": {...}}`` for prediction rows; with
         ``frames=False`` stance only, its interval from the lighter bootstrap (``LIGHT_SAMPLES``)."""
+        if not rows:
+            raise StanceframeError("no prediction rows to estimate shares of")
         stance_p = np.array([[r["stance_scores"][k] for k in self.stance_labels] for r in rows], dtype=np.float64)
         out = {"n": len(rows), "stance": {}}
         estimator = self.stance if frames or self.light is None else self.light

@@ -10,6 +10,7 @@ from conftest import read_jsonl
 
 from stanceframe.calibration import CALIBRATION_NAME, Calibration, brier, expected_calibration_error
 from stanceframe.conformal import StanceSets, set_coverage
+from stanceframe.errors import StanceframeError
 from stanceframe.shares import CorpusShares, ShareEstimator
 
 
@@ -121,6 +122,10 @@ def test_report_and_summary_figures_carry_intervals(tmp_path):
     groupings = {line.split(",")[0] for line in written[1:]}
     assert {"all units", "kind"} <= groupings
     assert (tmp_path / "report" / "shares_kind.png").exists()
+    # a gold set without one of the stances names the stance and the file
+    with pytest.raises(StanceframeError, match=r"gold\.jsonl: no gold unit has the stance 'c'"):
+        CorpusShares.fit(gold_p[gold_y != 2], gold_p[gold_y != 2, :1],
+                         [r for r, y in zip(gold_rows, gold_y) if y != 2], labels, frames, "gold.jsonl", method="acc")
 
 
 def test_trained_model_is_calibrated_and_classify_adds_prediction_sets(tiny_model, tiny_data, tmp_path):
