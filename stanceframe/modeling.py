@@ -25,7 +25,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-from stanceframe.errors import ModelDirError
+from stanceframe.errors import ModelDirError, StanceframeError
 from stanceframe.schema import LabelSchema
 
 CONFIG_NAME = "config.json"
@@ -108,6 +108,32 @@ def save_model(directory: str | Path, model: StanceFrameModel, tokenizer, thresh
     write_json(directory / TRAINING_ARGS_NAME, training_args)
     write_json(directory / METRICS_NAME, metrics)
     (directory / MODEL_CARD_NAME).write_text(card, encoding="utf-8")
+
+
+def check_output_dir(output_dir: str | Path, inputs=()) -> Path:
+    """Refuse, before any work, an ``output_dir`` that saving a model would wrongly replace: an empty name or the
+    current folder, a file, a folder with other things in it than a model or a killed run's checkpoint, or one
+    that holds any of ``inputs`` (label files, a schema, a model read from). Saving replaces the whole folder."""
+    from stanceframe.ensemble import ENSEMBLE_NAME
+
+    raw = str(output_dir).strip()
+    path = Path(raw)
+    if raw in ("", ".", "..") or path.resolve() in (Path.cwd(), *Path.cwd().parents):
+        raise StanceframeError(f"output_dir {raw!r}: name a folder of its own for the model (say models/mine)")
+    if path.is_file():
+        raise StanceframeError(f"output_dir {path}: is a file, not a model folder")
+    for item in inputs:
+        if item and (path.resolve() == Path(item).resolve() or path.resolve() in Path(item).resolve().parents):
+            raise StanceframeError(f"output_dir {path}: holds {item}, an input of this run; saving the model "
+                                   "replaces the whole folder (choose another output_dir)")
+    if path.is_dir():
+        names = {p.name for p in path.iterdir()}
+        is_model = {CONFIG_NAME, WEIGHTS_NAME} <= names or ENSEMBLE_NAME in names
+        if names and not is_model and names != {"checkpoint"}:
+            raise StanceframeError(f"output_dir {path}: is a folder that holds other files than a model "
+                                   f"({', '.join(sorted(names)[:3])}{', ...' if len(names) > 3 else ''}); saving "
+                                   "the model replaces the whole folder (choose another output_dir)")
+    return path
 
 
 @contextlib.contextmanager

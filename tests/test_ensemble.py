@@ -104,7 +104,7 @@ def test_ensemble_refuses_bad_settings_and_directories(tiny_model, tiny_data, tm
     assert EnsembleConfig.from_dict({"members": "a, b"}).members == ["a", "b"]
     inside = EnsembleConfig.from_dict({"members": [str(tiny_model), str(tiny_model)],
                                        "output_dir": str(tiny_model.parent), "dev_file": str(tiny_data["dev"])})
-    with pytest.raises(StanceframeError, match="inside the output"):
+    with pytest.raises(StanceframeError, match="an input of this run"):
         build_ensemble(inside, log=lambda *_: None)
 
 

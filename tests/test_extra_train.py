@@ -65,7 +65,7 @@ def test_extra_train_flag_repeats_and_reads_from_yaml(tmp_path):
     assert config.init_model == "models/default" and config.replay > 0
     yaml = tmp_path / "c.yaml"
     yaml.write_text("extra_train: [x.jsonl, y.jsonl]\nextra_weight: 0\n", encoding="utf-8")
-    with pytest.raises(Exception, match="extra_weight must be > 0"):
+    with pytest.raises(Exception, match="extra_weight must be at least 1"):
         TrainConfig.from_yaml(yaml)
 
 

@@ -27,7 +27,14 @@ from stanceframe.ensemble import ENSEMBLE_NAME, is_ensemble, read_members
 from stanceframe.errors import ModelDirError, StanceframeError
 from stanceframe.inputs import describe_error, iter_inputs
 from stanceframe.jsonl import fsync_append, iter_json_objects
-from stanceframe.modeling import TRAINING_ARGS_NAME, WEIGHTS_NAME, load_model, read_model_json, recorded_data_file
+from stanceframe.modeling import (
+    TRAINING_ARGS_NAME,
+    WEIGHTS_NAME,
+    check_output_dir,
+    load_model,
+    read_model_json,
+    recorded_data_file,
+)
 from stanceframe.provenance import provenance
 from stanceframe.schema import LabelSchema
 from stanceframe.training.config import AdaptConfig
@@ -168,6 +175,8 @@ def adapt(paths: list[str], config: AdaptConfig, documents: bool = False, text_c
           log=print) -> dict:
     """Adapt ``config.student`` to the corpus at ``paths``; writes ``config.output_dir``. Returns metrics."""
     started = time.time()
+    check_output_dir(config.output_dir, [*paths, config.teacher, config.student, config.schema, config.dev_file,
+                                         config.test_file])
     set_seed(config.seed)
     if config.num_threads:
         torch.set_num_threads(config.num_threads)

@@ -109,6 +109,16 @@ class OptimSettings(Settings):
         super().check(source)
         if self.epochs < 1 or self.batch_size < 1:
             raise StanceframeError(f"{source}: epochs and batch_size must be positive")
+        ranges = {"learning_rate": (0, None), "head_learning_rate": (0, None),   # (above, below): open bounds
+                  "warmup_ratio": (-1e-12, 1), "label_smoothing": (-1e-12, 1), "weight_decay": (-1e-12, None),
+                  "frame_loss_weight": (-1e-12, None)}
+        for name, (above, below) in ranges.items():
+            value = getattr(self, name)
+            if not value > above or (below is not None and not value < below):
+                wanted = ("> 0" if above == 0 else ">= 0") + (f" and < {below}" if below is not None else "")
+                raise StanceframeError(f"{source}: {name} must be {wanted} (got {value})")
+        if self.early_stopping_patience < 1:
+            raise StanceframeError(f"{source}: early_stopping_patience must be at least 1")
 
 
 @dataclass
@@ -122,8 +132,9 @@ class TrainConfig(OptimSettings):
     extra_train: list = field(default_factory=list, metadata={
         "help": "Your own labelled units (annotated JSON Lines, e.g. from 'stanceframe select' + the annotate page), "
                 "trained on beside the team corpus; repeat the flag (or list them) for several files."})
-    extra_weight: float = _setting(1.0, "Times each extra-train unit is seen per epoch (2 = twice as often as a team "
-                                   "unit; a fraction gives the last repeat to that share of the units, seeded).")
+    extra_weight: float = _setting(1.0, "Times each extra-train unit is seen per epoch, at least 1 (2 = twice as often "
+                                   "as a team unit; a fraction above 1 gives the last repeat to that share of the "
+                                   "units, seeded).")
     replay: int = _setting(0, "With init_model: a seeded sample of this many team training units is mixed in with "
                            "the extra units, so the model does not forget the corpus (0 = all team units).")
     # --- model ---
@@ -142,8 +153,9 @@ class TrainConfig(OptimSettings):
         super().check(source)
         if self.max_length < 8:
             raise StanceframeError(f"{source}: max_length must be at least 8")
-        if self.extra_weight <= 0 or self.replay < 0:
-            raise StanceframeError(f"{source}: extra_weight must be > 0 and replay >= 0")
+        if self.extra_weight < 1 or self.replay < 0 or self.max_train_units < 0:
+            raise StanceframeError(f"{source}: extra_weight must be at least 1 (below 1 some of your units would "
+                                   "never be trained on), replay and max_train_units at least 0")
 
 
 @dataclass
@@ -213,8 +225,16 @@ def _coerce(value, kind):
                 return False
             raise ValueError(value)
         return bool(value)
-    if kind is str and value is None:
-        return ""
+    if kind is str:
+        if value is None:
+            return ""
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ValueError(value)  # a list or a yes/no where a name or path belongs
+        return str(value)
+    if isinstance(value, bool):
+        raise ValueError(value)  # yes/no where a number belongs
+    if kind is int and isinstance(value, float) and not value.is_integer():
+        raise ValueError(value)  # 2.5 epochs is not 2
     return kind(value)
 
 

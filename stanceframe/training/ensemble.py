@@ -29,6 +29,7 @@ from stanceframe.modeling import (
     SCHEMA_NAME,
     THRESHOLDS_NAME,
     TRAINING_ARGS_NAME,
+    check_output_dir,
     read_model_json,
     staged_directory,
     write_json,
@@ -63,13 +64,9 @@ def member_names(dirs: list[str]) -> list[str]:
 
 
 def check_members(config: EnsembleConfig) -> None:
-    out = Path(config.output_dir).resolve()
+    """Members are plain models (a member inside the output folder is refused by ``check_output_dir``)."""
     for member in config.members:
-        path = Path(member).resolve()
-        if path == out or out in path.parents:
-            raise StanceframeError(f"member {member} lies inside the output {config.output_dir}; "
-                                   "write the ensemble elsewhere")
-        if is_ensemble(path):
+        if is_ensemble(Path(member).resolve()):
             raise StanceframeError(f"member {member} is itself an ensemble; list its members instead")
 
 
@@ -89,6 +86,7 @@ def choose_weights(probs: list[tuple[np.ndarray, np.ndarray]], dev: list[dict], 
 def build_ensemble(config: EnsembleConfig, log=print) -> dict:
     """Choose weights on dev, score test, write ``config.output_dir``. Returns the metrics."""
     started = time.time()
+    check_output_dir(config.output_dir, [*config.members, config.dev_file, config.test_file])
     check_members(config)
     classifiers = [Classifier(m, precision=config.precision) for m in config.members]
     schema = classifiers[0].schema

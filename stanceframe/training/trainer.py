@@ -23,6 +23,7 @@ from stanceframe.errors import StanceframeError
 from stanceframe.modeling import (
     THRESHOLDS_INT8_NAME,
     StanceFrameModel,
+    check_output_dir,
     model_input_text,
     save_model,
     staged_directory,
@@ -297,6 +298,8 @@ def train(config: TrainConfig, log=print, resume: bool = False) -> dict:
     Each epoch is checkpointed under ``config.output_dir``; ``resume`` continues a killed run from there.
     With ``extra_train`` / ``init_model`` the user's labels join the team corpus (``training.extra``)."""
     started = time.time()
+    check_output_dir(config.output_dir, [config.schema, config.train_file, config.dev_file, config.test_file,
+                                         *config.extra_train, config.init_model])
     set_seed(config.seed)
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
