@@ -162,6 +162,19 @@ def test_same_file_names_in_two_folders_stay_two_documents(tiny_model, tmp_path)
     assert rows[0]["doc_id"] == "comments.csv" and rows[4]["doc_id"] == (tmp_path / "c" / "comments.csv").as_posix()
 
 
+def test_table_encodings_are_found_where_the_first_odd_byte_is(tmp_path):
+    from stanceframe.inputs import text_table_encoding
+
+    def encoding_of(data: bytes):
+        return text_table_encoding(_write(tmp_path / "t.csv", data))
+
+    late = b"id,text\n" + b"1,a plain ASCII row\n" * 60000 + "2,Caf\u00e9 \u201cquoted\u201d\n".encode("cp1252")
+    assert encoding_of(late) == "cp1252"  # after a megabyte of ASCII, from Excel on Windows
+    assert encoding_of("id,text\n1,Caf\u00e9\n".encode()) == "utf-8-sig"
+    japanese = ("id,text\n" + "1,日米両政府は火曜日、在日米軍の指揮統制機能の強化で合意した。\n" * 20).encode("shift_jis")
+    assert encoding_of(japanese) in ("cp932", "shift_jis")
+
+
 def test_clean_rerun_removes_an_old_errors_file(tiny_model, tmp_path):
     path = _write(tmp_path / "units.jsonl", json.dumps({"text": GOOD}) + "\n{broken\n")
     out = tmp_path / "o.jsonl"
