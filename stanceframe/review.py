@@ -8,8 +8,8 @@ from pathlib import Path
 
 from stanceframe.data import validate_unit
 from stanceframe.errors import LabelFileError
-from stanceframe.inputs import text_table_encoding
 from stanceframe.schema import LabelSchema
+from stanceframe.textio import text_table_encoding
 
 REVIEW_COLUMNS = ("id", "doc_id", "kind", "text", "stance", "frames")  # what a review row must have
 

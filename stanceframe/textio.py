@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -40,6 +41,39 @@ def detect_encoding(data: bytes) -> str:
     except Exception:  # noqa: BLE001 - detection is a best effort; the fallback below always works
         best = None
     return best.encoding if best is not None and best.encoding else "cp1252"
+
+
+def text_table_encoding(path: Path) -> str:
+    """The encoding to read a text table with: UTF-8 (BOM or not) when the whole file decodes as UTF-8, checked
+    in 1 MiB steps without holding the file, else the detected encoding (cp1252 as the last resort)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as handle:
+        try:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            # detect on the stretch around the first byte that is not UTF-8: the file's start may be plain ASCII
+            handle.seek(max(0, handle.tell() - len(chunk) + exc.start - (1 << 19)))
+            return _table_encoding_guess(handle.read(1 << 20))
+
+
+MULTIBYTE = ("shift_jis", "cp932", "euc", "gb", "big5", "cp950", "cp949", "iso2022", "utf", "hz", "johab", "cp936")
+
+
+def _table_encoding_guess(sample: bytes) -> str:
+    """A table's legacy encoding from a sample: a CJK or other multi-byte encoding where one is detected, else
+    Windows-1252 (what spreadsheets on Windows save) where the sample is valid in it; a detector's pick of some
+    other one-byte code page on a few accented letters in plain ASCII is mostly wrong."""
+    found = codecs.lookup(detect_encoding(sample)).name
+    if found.startswith(MULTIBYTE) and found not in ("utf-8",):
+        return found
+    try:
+        sample.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return found if found not in ("ascii", "utf-8") else "cp1252"
 
 
 def looks_like_html(text: str, path: Path) -> bool:

@@ -163,7 +163,7 @@ def test_same_file_names_in_two_folders_stay_two_documents(tiny_model, tmp_path)
 
 
 def test_table_encodings_are_found_where_the_first_odd_byte_is(tmp_path):
-    from stanceframe.inputs import text_table_encoding
+    from stanceframe.textio import text_table_encoding
 
     def encoding_of(data: bytes):
         return text_table_encoding(_write(tmp_path / "t.csv", data))
